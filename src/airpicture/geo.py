@@ -19,6 +19,7 @@ from typing import Annotated
 
 import numpy as np
 import pymap3d
+import pymap3d.vincenty
 from numpy.typing import ArrayLike, NDArray
 
 Array = NDArray[np.float64]
@@ -175,15 +176,119 @@ def effective_elevation(
     return np.arctan2(np.cos(theta_k) - a / b, np.sin(theta_k))
 
 
-def line_of_sight(
-    sensor_llh: ArrayLike,
-    target_llh: ArrayLike,
-    k: float = FOUR_THIRDS,
-    min_elevation: float | ArrayLike = 0.0,
-) -> NDArray[np.bool_]:
-    """True where a target is visible from the sensor: refracted elevation >= ``min_elevation``.
+def bearing_distance(from_ll: ArrayLike, to_ll: ArrayLike) -> tuple[Radians, Metres]:
+    """Initial bearing (rad, clockwise from north) and ground distance (m) between points.
 
-    Uses :func:`effective_elevation`; a target exactly at the horizon (elevation 0) is visible
-    when ``min_elevation`` is 0.
+    ``from_ll`` and ``to_ll`` are ``(..., 2)`` [lat, lon] (rad), broadcastable. The bearing is
+    the azimuth of the chord in the local ENU frame (pymap3d), which on the ellipsoid is the
+    normal-section azimuth (within a few hundredths of a degree of the geodesic's); the
+    distance is the chord turned into an arc on the mean radius of curvature at ``from_ll``.
     """
-    return np.asarray(effective_elevation(sensor_llh, target_llh, k) >= min_elevation)
+    a = np.asarray(from_ll, dtype=np.float64)
+    b = np.asarray(to_ll, dtype=np.float64)
+    az, _el, chord = pymap3d.geodetic2aer(
+        b[..., 0], b[..., 1], 0.0, a[..., 0], a[..., 1], 0.0, WGS84, deg=False
+    )
+    radius = mean_earth_radius(a[..., 0])
+    arc = 2.0 * radius * np.arcsin(np.clip(np.asarray(chord) / (2.0 * radius), 0.0, 1.0))
+    return np.mod(np.asarray(az), TWO_PI), arc
+
+
+def great_circle_points(from_ll: ArrayLike, to_ll: ArrayLike, fraction: ArrayLike) -> Array:
+    """Points ``(..., 2)`` [lat, lon] (rad) at ``fraction`` of the way along great circles.
+
+    Spherical interpolation of the n-vectors (pymap3d) of the end points; ``fraction`` 0 gives
+    ``from_ll`` and 1 gives ``to_ll``. Crossing the antimeridian needs no special case.
+    """
+    a = np.asarray(from_ll, dtype=np.float64)
+    b = np.asarray(to_ll, dtype=np.float64)
+    f = np.asarray(fraction, dtype=np.float64)
+    na = _stack(*pymap3d.geodetic2nvector(a[..., 0], a[..., 1], deg=False))
+    nb = _stack(*pymap3d.geodetic2nvector(b[..., 0], b[..., 1], deg=False))
+    omega = np.arccos(np.clip(np.sum(na * nb, axis=-1), -1.0, 1.0))
+    sin_omega = np.where(omega > 1e-12, np.sin(omega), 1.0)
+    wa = np.where(omega > 1e-12, np.sin((1.0 - f) * omega) / sin_omega, 1.0 - f)
+    wb = np.where(omega > 1e-12, np.sin(f * omega) / sin_omega, f)
+    n = wa[..., None] * na + wb[..., None] * nb
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    lat, lon = pymap3d.nvector2geodetic(n[..., 0], n[..., 1], n[..., 2], deg=False)
+    return _stack(lat, wrap_lon(lon), 0.0)[..., :2]
+
+
+def destination_points(from_ll: ArrayLike, bearing: ArrayLike, distance: ArrayLike) -> Array:
+    """Points ``(..., 2)`` [lat, lon] (rad) reached after ``distance`` m along geodesics.
+
+    Vincenty's direct problem (pymap3d); a negative distance goes the reverse bearing.
+    """
+    a = np.asarray(from_ll, dtype=np.float64)
+    d = np.asarray(distance, dtype=np.float64)
+    b = np.where(d < 0.0, np.asarray(bearing) + np.pi, bearing)
+    lat, lon = pymap3d.vincenty.vreckon(
+        a[..., 0], a[..., 1], np.maximum(np.abs(d), 1e-3), np.mod(b, TWO_PI), WGS84, deg=False
+    )
+    return _stack(lat, wrap_lon(lon), 0.0)[..., :2]
+
+
+def refracted_elevation(
+    slant_range: ArrayLike,
+    sensor_height: ArrayLike,
+    target_height: ArrayLike,
+    earth_radius: ArrayLike,
+    k: ArrayLike = FOUR_THIRDS,
+) -> Radians:
+    """Elevation (rad) over a k-factor effective earth from heights and slant range.
+
+    The same model as :func:`effective_elevation`, solved from the triangle (earth centre,
+    sensor, target) on a sphere of radius ``k R``:
+    ``sin(el) = ((kR + ht)^2 - (kR + hs)^2 - r^2) / (2 r (kR + hs))``. It needs no angles, so
+    it is the cheap form for many (sensor, target) pairs.
+    """
+    r = np.maximum(np.asarray(slant_range, dtype=np.float64), 1e-3)
+    kr = np.asarray(k) * np.asarray(earth_radius)
+    a = kr + np.asarray(sensor_height)
+    b = kr + np.asarray(target_height)
+    return np.arcsin(np.clip((b * b - a * a - r * r) / (2.0 * r * a), -1.0, 1.0))
+
+
+def enu2aer(enu: ArrayLike) -> Array:
+    """ENU vectors ``(..., 3)`` to [azimuth rad in ``[0, 2 pi)``, elevation rad, range m]."""
+    e, n, u = _cols(enu)
+    az, el, rng = pymap3d.enu2aer(e, n, u, deg=False)
+    return _stack(np.mod(az, TWO_PI), el, rng)
+
+
+def bearing_distance_ecef(
+    from_ecef: ArrayLike, from_ll: ArrayLike, to_ecef: ArrayLike
+) -> tuple[Radians, Metres]:
+    """:func:`bearing_distance` for points already in ECEF (``from_ll`` [lat, lon] of the
+    origins): the chord is rotated into the origin's ENU frame by pymap3d."""
+    d = np.asarray(to_ecef, dtype=np.float64) - np.asarray(from_ecef, dtype=np.float64)
+    ll = np.asarray(from_ll, dtype=np.float64)
+    e, n, _u = pymap3d.uvw2enu(d[..., 0], d[..., 1], d[..., 2], ll[..., 0], ll[..., 1],
+                               deg=False)
+    chord = np.linalg.norm(d, axis=-1)
+    radius = mean_earth_radius(ll[..., 0])
+    arc = 2.0 * radius * np.arcsin(np.clip(chord / (2.0 * radius), 0.0, 1.0))
+    return np.mod(np.arctan2(e, n), TWO_PI), arc
+
+
+def line_of_sight(
+    slant_range: ArrayLike,
+    sensor_height: ArrayLike,
+    target_height: ArrayLike,
+    earth_radius: ArrayLike,
+    k: ArrayLike = FOUR_THIRDS,
+) -> NDArray[np.bool_]:
+    """True where the straight ray over a k-factor effective earth clears the surface.
+
+    On the effective sphere of radius ``kR`` the distance from the centre along the segment is
+    smallest at an end point unless both ends look down at each other; then it is
+    ``(kR + hs) cos(el_s)``. So the path is clear when either end's elevation to the other is
+    non-negative, or that closest distance is at least ``kR``. This holds for ground, airborne
+    and space-borne sensors alike; a site's own elevation mask is applied separately.
+    """
+    el_s = refracted_elevation(slant_range, sensor_height, target_height, earth_radius, k)
+    el_t = refracted_elevation(slant_range, target_height, sensor_height, earth_radius, k)
+    kr = np.asarray(k) * np.asarray(earth_radius)
+    closest = (kr + np.asarray(sensor_height)) * np.cos(el_s)
+    return np.asarray((el_s >= 0.0) | (el_t >= 0.0) | (closest >= kr))

@@ -67,8 +67,10 @@ class SensorInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """Description of one sensor: where it is, whose it is, how good it is.
 
     Sigmas are one standard deviation in the units of the plot's ``z`` components (metres,
-    radians, metres per second). ``period_s`` is the antenna rotation period for rotating
-    sensors and the nominal update interval otherwise.
+    radians, metres per second); 0 for a component the sensor does not measure.
+    ``period_s`` is the antenna rotation period for rotating sensors and the nominal update
+    interval otherwise. ``sector_rad`` is the covered azimuth sector [from, to] clockwise from
+    north (empty: all round).
     """
 
     id: str
@@ -83,6 +85,7 @@ class SensorInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     min_range_m: float = 0.0
     min_elevation_rad: float = 0.0
     sigma: list[float] = msgspec.field(default_factory=list)
+    sector_rad: list[float] = msgspec.field(default_factory=list)
     sac: int | None = None
     sic: int | None = None
     v: int = SCHEMA_VERSION

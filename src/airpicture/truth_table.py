@@ -69,3 +69,20 @@ class ObjectTable(ColumnTable):
             np.zeros(0, np.int16), np.zeros(0, "S8"), np.zeros(0, bool), np.zeros(0, bool),
             np.zeros(0, bool), np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.int8),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverageTable(ColumnTable):
+    """Which nations' sensors cover each object, sampled every coverage interval.
+
+    ``nations`` is a bit mask: bit ``i`` is set when a position-measuring sensor (radar, SSR,
+    ADS-B) of the scenario's ``i``-th nation covers the object at ``time``.
+    """
+
+    time: NDArray[np.float64]
+    object: NDArray[np.int64]
+    nations: NDArray[np.uint32]
+
+    @classmethod
+    def empty(cls) -> CoverageTable:
+        return cls(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.uint32))

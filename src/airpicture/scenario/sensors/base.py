@@ -1,0 +1,256 @@
+"""What every simulated sensor shares: the step context, site geometry and the plot builder.
+
+Sensors of one kind are simulated together, as a group: their parameters are arrays with one
+row per sensor, and each step works on the (sensor, object) pairs that are in range, so the
+cost per step does not grow with the number of sensors times Python overhead.
+
+A group observes the truth over one step ``[t, t + dt)``. Within the step an object moves on
+``p + v tau + a tau^2 / 2`` (ECEF), so a sensor samples it at the exact instant its beam or a
+broadcast falls. Periodic events (a rotating beam crossing the object's azimuth, an ADS-B
+broadcast, an ESM intercept) happen at ``phase + k * period``; :func:`event_offsets` finds the
+one inside the step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from airpicture.geo import (
+    TWO_PI,
+    ecef2enu_rotation,
+    enu2aer,
+    geodetic2ecef,
+    line_of_sight,
+    mean_earth_radius,
+    refracted_elevation,
+    up_vectors,
+)
+from airpicture.messages import SensorInfo, SensorKind
+from airpicture.plot_table import KIND_CODE, PlotTable
+from airpicture.scenario.config import SensorConfig
+from airpicture.truth_table import ObjectTable
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+Mask = NDArray[np.bool_]
+
+
+@dataclasses.dataclass(frozen=True)
+class StepContext:
+    """Truth over one step: states at ``time`` and accelerations over ``[time, time + dt)``.
+
+    Arrays are indexed by object id; ``position``/``velocity``/``acceleration`` are ECEF
+    ``(n, 3)`` in m, m/s, m/s^2; ``llh`` geodetic (rad, rad, m).
+    """
+
+    time: float
+    dt: float
+    active: Mask
+    llh: F64
+    position: F64
+    velocity: F64
+    acceleration: F64
+    objects: ObjectTable
+    up: F64
+    """Unit ellipsoid normals ``(n, 3)`` at the objects' positions."""
+    tree: cKDTree
+    """A k-d tree over the positions of the active objects (ids in ``tree_ids``)."""
+    tree_ids: I64
+
+    @classmethod
+    def build(cls, time: float, dt: float, active: Mask, llh: F64, position: F64,
+              velocity: F64, acceleration: F64, objects: ObjectTable) -> StepContext:
+        """A context with its derived fields (normals, spatial index) computed once."""
+        ids = np.flatnonzero(active)
+        return cls(time, dt, active, llh, position, velocity, acceleration, objects,
+                   up_vectors(llh[:, 0], llh[:, 1]), cKDTree(position[ids]), ids)
+
+    def height_at(self, ids: I64, position: F64) -> F64:
+        """Heights (m) above the ellipsoid of objects ``ids`` moved to ``position`` within the
+        step (height at the step start plus the displacement along the local normal)."""
+        return self.llh[ids, 2] + np.sum((position - self.position[ids]) * self.up[ids], axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pairs:
+    """(sensor, object) pairs: ``sensor`` is the row in the group, ``obj`` the object id."""
+
+    sensor: I64
+    obj: I64
+
+    def take(self, keep: Mask | I64) -> Pairs:
+        return Pairs(self.sensor[keep], self.obj[keep])
+
+    def __len__(self) -> int:
+        return len(self.obj)
+
+
+class SensorGroup(Protocol):
+    """All simulated sensors of one kind."""
+
+    infos: list[SensorInfo]
+
+    def observe(self, ctx: StepContext) -> PlotTable:
+        """Plots produced during the step (any order; the simulator sorts)."""
+        ...
+
+    def covers(self, ctx: StepContext) -> Pairs:
+        """(sensor, object) pairs inside coverage at ``ctx.time`` (geometry and kind only)."""
+        ...
+
+
+class Sites:
+    """Places, limits and geometry of a group's sensors (radians and metres, one row each)."""
+
+    def __init__(self, cfgs: Sequence[SensorConfig], indices: Sequence[int]) -> None:
+        self.index = np.asarray(indices, np.int32)
+        self.llh = np.array([[np.radians(c.lat_deg), np.radians(c.lon_deg), c.alt_m]
+                             for c in cfgs]).reshape(-1, 3)
+        self.ecef = geodetic2ecef(self.llh)
+        self.max_range = np.array([c.max_range_km * 1e3 for c in cfgs])
+        self.min_elevation = np.radians([c.min_elevation_deg for c in cfgs])
+        self.k = np.array([c.refraction_k for c in cfgs])
+        self.sector = np.array([
+            np.radians(c.sector_deg) if c.sector_deg else [np.nan, np.nan] for c in cfgs
+        ]).reshape(-1, 2)
+        self.rotation = ecef2enu_rotation(self.llh[:, :2])
+        self.radius = mean_earth_radius(self.llh[:, 0])
+
+    def pairs(self, ctx: StepContext, eligible: Mask, margin: float) -> Pairs:
+        """Eligible active objects within ``max_range + margin`` (straight line) of each site."""
+        if len(ctx.tree_ids) == 0 or len(self.index) == 0:
+            return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        found = ctx.tree.query_ball_point(self.ecef, self.max_range + margin,
+                                          return_sorted=True)
+        counts = np.array([len(f) for f in found])
+        j = np.concatenate([np.asarray(f, np.int64) for f in found])
+        s = np.repeat(np.arange(len(found), dtype=np.int64), counts)
+        ids = ctx.tree_ids[j]
+        keep = eligible[ids]
+        return Pairs(s[keep], ids[keep])
+
+    def aer(self, position: F64, sensor: I64) -> F64:
+        """[azimuth, elevation, slant range] of ECEF points from their pairs' sites.
+
+        The points are rotated into each site's ENU frame (rotations precomputed with
+        pymap3d) and turned into AER by pymap3d.
+        """
+        return enu2aer(self.enu(position, sensor))
+
+    def enu(self, position: F64, sensor: I64) -> F64:
+        """ECEF points in their pairs' site ENU frames (m)."""
+        return np.einsum("nij,nj->ni", self.rotation[sensor], position - self.ecef[sensor])
+
+    def in_view(self, position: F64, target_height: F64, sensor: I64) -> Mask:
+        """:meth:`visible` from positions, computing azimuths only for sites with a sector."""
+        rng = np.linalg.norm(position - self.ecef[sensor], axis=1)
+        aer = np.zeros((len(rng), 3))
+        aer[:, 2] = rng
+        sectored = ~np.isnan(self.sector[sensor, 0])
+        if sectored.any():
+            aer[sectored] = self.aer(position[sectored], sensor[sectored])
+        return self.visible(aer, target_height, sensor)
+
+    def visible(self, aer: F64, target_height: F64, sensor: I64,
+                min_range: F64 | float = 0.0) -> Mask:
+        """Within range limits, the azimuth sector, and above the (refracted) horizon."""
+        ok = (aer[:, 2] <= self.max_range[sensor]) & (aer[:, 2] >= min_range)
+        ok &= in_sector(aer[:, 0], self.sector[sensor])
+        args = (aer[:, 2], self.llh[sensor, 2], target_height, self.radius[sensor],
+                self.k[sensor])
+        ok &= refracted_elevation(*args) >= self.min_elevation[sensor]
+        return np.asarray(ok & line_of_sight(*args))
+
+    def sector_of(self, row: int) -> list[float]:
+        """The sector of one site as ``SensorInfo`` writes it (empty for all round)."""
+        s = self.sector[row]
+        return [] if np.isnan(s[0]) else [float(s[0]), float(s[1])]
+
+
+def in_sector(azimuth: F64, sector: F64) -> Mask:
+    """True where ``azimuth`` lies in the clockwise sector ``[from, to]`` (rad); rows of
+    ``sector`` that are NaN mean all round."""
+    width = np.mod(sector[..., 1] - sector[..., 0], TWO_PI)
+    inside = np.mod(azimuth - sector[..., 0], TWO_PI) <= width
+    return np.asarray(np.isnan(sector[..., 0]) | inside)
+
+
+def event_offsets(phase: F64, period: F64 | float, t: float, dt: float) -> tuple[F64, Mask]:
+    """Offsets ``tau`` in ``[0, period)`` from ``t`` to the next event at ``phase + k period``,
+    and whether that event falls inside the step (``tau < dt``)."""
+    tau = np.mod(phase - np.mod(t, period), period)
+    return tau, tau < dt
+
+
+def state_at(ctx: StepContext, ids: I64, tau: F64) -> tuple[F64, F64]:
+    """ECEF positions and velocities of objects ``ids`` at ``ctx.time + tau``."""
+    t = tau[:, None]
+    a = ctx.acceleration[ids]
+    p = ctx.position[ids] + ctx.velocity[ids] * t + 0.5 * a * t * t
+    v = ctx.velocity[ids] + a * t
+    return p, v
+
+
+def plots(
+    kind: SensorKind,
+    sensor: NDArray[np.int32],
+    time: F64,
+    z: F64,
+    sigma: F64,
+    truth: I64,
+    objects: ObjectTable | None = None,
+    baro_alt: F64 | None = None,
+) -> PlotTable:
+    """Assemble a :class:`PlotTable`; ``z``/``sigma`` are ``(m, k)``, k <= 6.
+
+    With ``objects``, the ICAO address, Mode 3/A code and callsign (and for ADS-B the NACp and
+    NACv) are copied for rows whose ``truth`` is an object.
+    """
+    out = PlotTable.blank(len(time))
+    out.time[:] = time
+    out.sensor[:] = sensor
+    out.kind[:] = KIND_CODE[kind]
+    out.z[:, : z.shape[1]] = z
+    out.sigma[:, : sigma.shape[1]] = sigma
+    out.truth[:] = truth
+    if baro_alt is not None:
+        out.baro_alt[:] = baro_alt
+    if objects is not None:
+        real = truth >= 0
+        ids = truth[real]
+        out.icao[real] = objects.icao[ids]
+        out.mode3a[real] = objects.mode3a[ids]
+        out.callsign[real] = objects.callsign[ids]
+        if kind is SensorKind.ADSB:
+            out.nacp[real] = objects.nacp[ids]
+            out.nacv[real] = objects.nacv[ids]
+    return out
+
+
+def sensor_info(
+    cfg: SensorConfig, kind: SensorKind, sites: Sites, row: int, period_s: float,
+    sigma: Sequence[float] = (), min_range_m: float = 0.0,
+) -> SensorInfo:
+    """The published description of one simulated sensor."""
+    return SensorInfo(
+        id=cfg.id, nation=cfg.nation, kind=kind, name=cfg.name,
+        lat_deg=cfg.lat_deg, lon_deg=cfg.lon_deg, alt_m=cfg.alt_m,
+        max_range_m=float(sites.max_range[row]), min_range_m=min_range_m,
+        min_elevation_rad=float(sites.min_elevation[row]), period_s=period_s,
+        sigma=[0.0 if np.isnan(s) else float(s) for s in sigma], sector_rad=sites.sector_of(row),
+        sac=cfg.sac, sic=cfg.sic,
+    )
+
+
+def stable_phase(ids: I64, period: F64 | float, salt: I64 | int) -> F64:
+    """A fixed pseudo-random phase in ``[0, period)`` per object id (and sensor ``salt``)."""
+    x = (np.asarray(ids).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+         + np.asarray(salt).astype(np.uint64) * np.uint64(7919) + np.uint64(1))
+    x ^= x >> np.uint64(31)
+    return (x % np.uint64(1 << 20)).astype(np.float64) / float(1 << 20) * period

@@ -1,0 +1,170 @@
+"""The scenario simulator: steps truth, lets every sensor observe it, hands out the results.
+
+Pure: it writes nothing itself. Results go to a :class:`Sink` in data-time order (plots of
+time-stamp-biased sensors included). The same scenario and seed give the same results: every
+sensor and the truth draw from their own generator spawned from the seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from airpicture.messages import SENSOR_KINDS, SensorInfo, SensorKind
+from airpicture.plot_table import PlotTable
+from airpicture.scenario.config import RadarConfig, Scenario
+from airpicture.scenario.sensors.base import StepContext
+from airpicture.scenario.sensors.factory import GROUPS, build_groups
+from airpicture.scenario.truth import TruthModel, TruthStep
+from airpicture.truth_table import CoverageTable, ObjectClass, ObjectTable, TruthTable
+
+CHUNK_STEPS = 60
+
+
+class Sink(Protocol):
+    """Receives the simulator's output, each stream in time order."""
+
+    def plots(self, table: PlotTable) -> None: ...
+    def truth(self, table: TruthTable) -> None: ...
+    def coverage(self, table: CoverageTable) -> None: ...
+
+
+@dataclasses.dataclass
+class Summary:
+    """What a run produced: counts and coverage (shares of object samples, 0..1)."""
+
+    scenario: str
+    seed: int
+    duration_s: float
+    objects: dict[str, int]
+    plots: dict[str, int]
+    plots_per_sensor: dict[str, int]
+    coverage: dict[str, float]
+    coverage_together: float
+    notes: list[str]
+
+    @property
+    def total_plots(self) -> int:
+        return sum(self.plots.values())
+
+
+class Simulation:
+    """A scenario ready to run (see the module docstring)."""
+
+    def __init__(self, scenario: Scenario, seed: int, data_dir: Path | None = None) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        children = np.random.SeedSequence(seed).spawn(1 + len(GROUPS))
+        self.groups = build_groups(scenario.sensors, children[1:])
+        order = {c.id: i for i, c in enumerate(scenario.sensors)}
+        self.infos = sorted((i for g in self.groups for i in g.infos), key=lambda i: order[i.id])
+        by_id = {cfg.id: cfg for cfg in scenario.sensors}
+        anchors = np.radians([
+            [by_id[a].lat_deg, by_id[a].lon_deg]
+            for a in scenario.traffic.noncooperative_anchors if a in by_id
+        ]).reshape(-1, 2)
+        self.truth = TruthModel(scenario, np.random.default_rng(children[0]), data_dir, anchors)
+        self.nations = list(scenario.nations)
+        self.max_lag = max(
+            [abs(c.bias_time_s) for c in scenario.sensors if isinstance(c, RadarConfig)],
+            default=0.0,
+        )
+
+    @property
+    def sensor_infos(self) -> list[SensorInfo]:
+        """Descriptions of the sensors, in scenario order (the plots' ``sensor`` index)."""
+        return self.infos
+
+    @property
+    def objects(self) -> ObjectTable:
+        return self.truth.objects
+
+    def run(self, sink: Sink, progress: Callable[[int, int], None] | None = None) -> Summary:
+        """Run every step; ``progress(done, total)`` is called once per chunk of steps."""
+        sc = self.scenario.scenario
+        dt = sc.step_s
+        truth_every = round(sc.truth_interval_s / dt)
+        cover_every = max(1, round(sc.coverage_interval_s / dt))
+        n_obj = len(self.objects)
+        covered = np.zeros(len(self.nations) + 1)
+        samples = 0
+        pending: list[PlotTable] = []
+        truth_rows: list[TruthTable] = []
+        counts = np.zeros(len(self.infos), np.int64)
+        steps = self.truth.steps()
+        prev = next(steps)
+        total = self.truth.n_steps
+        for k, nxt in enumerate(steps):
+            both = prev.active & nxt.active
+            acc = np.where(both[:, None], (nxt.velocity - prev.velocity) / dt, 0.0)
+            ctx = StepContext.build(prev.time, dt, prev.active, prev.llh, prev.position,
+                                    prev.velocity, acc, self.objects)
+            for group in self.groups:
+                table = group.observe(ctx)
+                counts += np.bincount(table.sensor, minlength=len(counts))
+                pending.append(table)
+            if k % truth_every == 0:
+                truth_rows.append(_truth_rows(prev))
+            if k % cover_every == 0:
+                mask, cov = self._coverage(ctx)
+                covered += cov
+                samples += int(prev.active.sum())
+                sink.coverage(mask)
+            prev = nxt
+            if (k + 1) % CHUNK_STEPS == 0 or k + 1 == total:
+                pending = self._flush(sink, pending, prev.time - dt - self.max_lag,
+                                      final=k + 1 == total)
+                sink.truth(TruthTable.concat(truth_rows))
+                truth_rows = []
+                if progress:
+                    progress(k + 1, total)
+        share = covered / max(samples, 1)
+        by_kind = {kind.value: 0 for kind in SENSOR_KINDS}
+        for info, c in zip(self.infos, counts, strict=True):
+            by_kind[info.kind.value] += int(c)
+        classes = self.objects.cls
+        return Summary(
+            scenario=sc.name, seed=self.seed, duration_s=sc.duration_s,
+            objects={c.name.lower(): int(np.sum(classes == c)) for c in ObjectClass}
+            | {"total": n_obj},
+            plots=by_kind,
+            plots_per_sensor={i.id: int(c) for i, c in zip(self.infos, counts, strict=True)},
+            coverage={n: float(share[i]) for i, n in enumerate(self.nations)},
+            coverage_together=float(share[-1]),
+            notes=list(self.truth.notes),
+        )
+
+    def _coverage(self, ctx: StepContext) -> tuple[CoverageTable, np.ndarray]:
+        """Per-object nation bit masks, and covered-sample counts per nation and together."""
+        bits = np.zeros(len(ctx.active), np.uint32)
+        for group in self.groups:
+            if group.infos[0].kind is SensorKind.ESM:
+                continue
+            pairs = group.covers(ctx)
+            nation_bit = np.array([1 << self.nations.index(i.nation) for i in group.infos],
+                                  np.uint32)
+            np.bitwise_or.at(bits, pairs.obj, nation_bit[pairs.sensor])
+        ids = np.flatnonzero(ctx.active)
+        b = bits[ids]
+        counts = np.array([np.sum((b >> np.uint32(i)) & np.uint32(1)) for i in
+                           range(len(self.nations))] + [np.sum(b != 0)], dtype=np.float64)
+        return CoverageTable(np.full(len(ids), ctx.time), ids, b), counts
+
+    def _flush(
+        self, sink: Sink, pending: list[PlotTable], safe_until: float, final: bool
+    ) -> list[PlotTable]:
+        """Hand plots older than ``safe_until`` to the sink in time order; keep the rest."""
+        table = PlotTable.concat(pending).sorted_by_time()
+        cut = len(table) if final else int(np.searchsorted(table.time, safe_until, "left"))
+        sink.plots(table.take(slice(0, cut)))
+        return [table.take(slice(cut, None))]
+
+
+def _truth_rows(step: TruthStep) -> TruthTable:
+    ids = np.flatnonzero(step.active)
+    return TruthTable(np.full(len(ids), step.time), ids.astype(np.int64),
+                      step.position[ids], step.velocity[ids])
