@@ -40,7 +40,7 @@ def _cols(a: ArrayLike) -> tuple[Array, Array, Array]:
     return arr[..., 0], arr[..., 1], arr[..., 2]
 
 
-def _stack(a: object, b: object, c: object) -> Array:
+def _stack(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> Array:
     return np.stack(np.broadcast_arrays(a, b, c), axis=-1).astype(np.float64, copy=False)
 
 
@@ -135,7 +135,7 @@ def mean_earth_radius(lat: ArrayLike) -> Metres:
     lat_arr = np.asarray(lat, dtype=np.float64)
     m = pymap3d.rcurve.meridian(lat_arr, WGS84, deg=False)
     n = pymap3d.rcurve.transverse(lat_arr, WGS84, deg=False)
-    return np.sqrt(np.asarray(m) * np.asarray(n))
+    return np.asarray(np.sqrt(np.asarray(m) * np.asarray(n)), dtype=np.float64)
 
 
 def radar_horizon_range(
@@ -149,7 +149,7 @@ def radar_horizon_range(
     kr = k * mean_earth_radius(lat)
     hs = np.maximum(np.asarray(sensor_height, dtype=np.float64), 0.0)
     ht = np.maximum(np.asarray(target_height, dtype=np.float64), 0.0)
-    return np.sqrt(2.0 * kr * hs + hs**2) + np.sqrt(2.0 * kr * ht + ht**2)
+    return np.asarray(np.sqrt(2.0 * kr * hs + hs**2) + np.sqrt(2.0 * kr * ht + ht**2))
 
 
 def effective_elevation(
@@ -173,7 +173,7 @@ def effective_elevation(
     a = kr + s[..., 2]
     b = kr + t[..., 2]
     theta_k = theta / k
-    return np.arctan2(np.cos(theta_k) - a / b, np.sin(theta_k))
+    return np.asarray(np.arctan2(np.cos(theta_k) - a / b, np.sin(theta_k)), dtype=np.float64)
 
 
 def bearing_distance(from_ll: ArrayLike, to_ll: ArrayLike) -> tuple[Radians, Metres]:
@@ -221,12 +221,12 @@ def destination_points(from_ll: ArrayLike, bearing: ArrayLike, distance: ArrayLi
     Vincenty's direct problem (pymap3d); a negative distance goes the reverse bearing.
     """
     a = np.asarray(from_ll, dtype=np.float64)
-    d = np.asarray(distance, dtype=np.float64)
-    b = np.where(d < 0.0, np.asarray(bearing) + np.pi, bearing)
-    lat, lon = pymap3d.vincenty.vreckon(
-        a[..., 0], a[..., 1], np.maximum(np.abs(d), 1e-3), np.mod(b, TWO_PI), WGS84, deg=False
-    )
-    return _stack(lat, wrap_lon(lon), 0.0)[..., :2]
+    lat0, lon0, d, b = (np.array(x, dtype=np.float64) for x in np.broadcast_arrays(
+        a[..., 0], a[..., 1], distance, bearing))
+    b = np.mod(np.where(d < 0.0, b + np.pi, b), TWO_PI)
+    lat, lon = pymap3d.vincenty.vreckon(lat0, lon0, np.maximum(np.abs(d), 1e-3), b, WGS84,
+                                        deg=False)
+    return _stack(np.reshape(lat, d.shape), wrap_lon(np.reshape(lon, d.shape)), 0.0)[..., :2]
 
 
 def refracted_elevation(
@@ -247,7 +247,7 @@ def refracted_elevation(
     kr = np.asarray(k) * np.asarray(earth_radius)
     a = kr + np.asarray(sensor_height)
     b = kr + np.asarray(target_height)
-    return np.arcsin(np.clip((b * b - a * a - r * r) / (2.0 * r * a), -1.0, 1.0))
+    return np.asarray(np.arcsin(np.clip((b * b - a * a - r * r) / (2.0 * r * a), -1.0, 1.0)))
 
 
 def enu2aer(enu: ArrayLike) -> Array:

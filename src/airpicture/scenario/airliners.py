@@ -39,8 +39,9 @@ def _pairs(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], F64]:
     """All ordered airport pairs within the route-length limits, with sampling weights."""
     ll = np.array([[a.lat, a.lon] for a in ports])
-    i, j = np.meshgrid(np.arange(len(ports)), np.arange(len(ports)), indexing="ij")
-    i, j = i.ravel(), j.ravel()
+    n = len(ports)
+    i = np.repeat(np.arange(n, dtype=np.int64), n)
+    j = np.tile(np.arange(n, dtype=np.int64), n)
     _, dist = bearing_distance(ll[i], ll[j])
     ok = (i != j) & (dist >= min_m) & (dist <= max_m)
     w = weights[i] * weights[j]
@@ -65,7 +66,7 @@ class Airliners:
         pi, pj, pw = _pairs(ports, weights, min_route_m, max_route_m)
         if len(pi) == 0:
             raise ValueError("no airport pair lies within the route length limits")
-        pick = rng.choice(len(pi), size=n, p=pw)
+        pick = np.asarray(rng.choice(len(pi), size=n, p=pw), np.int64)
         ll = np.array([[a.lat, a.lon] for a in ports])
         elev = np.array([a.elevation_m for a in ports])
         self.origin_port = pi[pick]
@@ -108,12 +109,12 @@ class Airliners:
         psi, _ = bearing_distance(pos, target)
         # Departures leave the runway up to 60 degrees off course: a turn after take-off.
         psi = np.where(airborne, psi, psi + rng.uniform(-1.0, 1.0, n) * np.radians(60.0))
-        to_go = self._to_go(pos)
+        to_go = self._distance_to_go(pos)
         h = np.where(airborne, self._height_command(to_go), self.elev_o)
         v = np.where(airborne, self._speed_command(h), LANDING_SPEED)
         return Agents(pos[:, 0], pos[:, 1], h, psi, v, np.zeros(n))
 
-    def _to_go(self, pos: F64) -> F64:
+    def _distance_to_go(self, pos: F64) -> F64:
         target = np.where(self.leg[:, None] == 0, self.waypoint, self.dest)
         _, d = bearing_distance(pos, target)
         return d + np.where(self.leg == 0, self.leg2, 0.0)
@@ -138,7 +139,7 @@ class Airliners:
 
     def _speed_command(self, h: F64) -> F64:
         above = np.clip((h - np.minimum(self.elev_o, self.elev_d)) / 9000.0, 0.0, 1.0)
-        return LANDING_SPEED + (self.cruise_v - LANDING_SPEED) * above**0.6
+        return np.asarray(LANDING_SPEED + (self.cruise_v - LANDING_SPEED) * above**0.6)
 
     def advance(self, t: float, dt: float) -> None:
         """Advance active flights from ``t`` to ``t + dt``; start and finish flights."""

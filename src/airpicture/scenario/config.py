@@ -33,7 +33,7 @@ class ScenarioError(ValueError):
         self.file, self.key, self.reason = file, key, reason
 
 
-class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
@@ -84,7 +84,8 @@ class _SensorBase(_Strict, tag_field="kind"):
     max_range_km: Positive
     alt_m: Annotated[float, msgspec.Meta(ge=-500.0, le=1_000_000.0)] = 10.0
     name: str = ""
-    min_elevation_deg: Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)] = 0.0
+    min_elevation_deg: Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)] = -90.0
+    """Elevation mask of the site (degrees); the default, -90, leaves only the horizon."""
     refraction_k: Annotated[float, msgspec.Meta(ge=0.5, le=4.0)] = 4.0 / 3.0
     sector_deg: Annotated[list[Lon], msgspec.Meta(min_length=2, max_length=2)] | None = None
     """Covered azimuth sector [from, to], clockwise, degrees; absent for all round."""

@@ -23,7 +23,7 @@ def summary_tables(s: Summary) -> list[Table]:
     cov = Table(title="coverage (share of object samples seen by radar, SSR or ADS-B)")
     cov.add_column("nation")
     cov.add_column("coverage", justify="right")
-    for k, v in s.coverage.items():
-        cov.add_row(f"{k} alone", f"{v:.1%}")
+    for nation, share in s.coverage.items():
+        cov.add_row(f"{nation} alone", f"{share:.1%}")
     cov.add_row("all together", f"{s.coverage_together:.1%}")
     return [objects, plots, cov]

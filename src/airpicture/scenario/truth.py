@@ -71,11 +71,11 @@ class TruthModel:
         ) if tr.airliners else None
         flights = self._flights(scenario, rng, data_dir, ports, weights)
         grid = self.t0 + self.dt * np.arange(self.n_steps + 1)
-        starts = np.array([
+        starts = np.array(dtype=np.float64, object=[
             self.t0 + rng.uniform(-0.5, 0.8) * min(sc.duration_s, f.time[-1] - f.time[0])
             for f in flights
         ])
-        self.recorded = Recorded(flights, starts, grid) if flights else None
+        self.recorded = Recorded(flights, starts, grid.astype(np.float64)) if flights else None
         if anchors is None or len(anchors) == 0:
             anchors = np.array([[p.lat, p.lon] for p in ports])
         self.noncoop = NonCooperative(

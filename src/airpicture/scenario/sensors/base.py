@@ -74,7 +74,8 @@ class StepContext:
     def height_at(self, ids: I64, position: F64) -> F64:
         """Heights (m) above the ellipsoid of objects ``ids`` moved to ``position`` within the
         step (height at the step start plus the displacement along the local normal)."""
-        return self.llh[ids, 2] + np.sum((position - self.position[ids]) * self.up[ids], axis=1)
+        up = np.sum((position - self.position[ids]) * self.up[ids], axis=1)
+        return np.asarray(self.llh[ids, 2] + up, dtype=np.float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +146,8 @@ class Sites:
 
     def enu(self, position: F64, sensor: I64) -> F64:
         """ECEF points in their pairs' site ENU frames (m)."""
-        return np.einsum("nij,nj->ni", self.rotation[sensor], position - self.ecef[sensor])
+        d = position - self.ecef[sensor]
+        return np.asarray(np.einsum("nij,nj->ni", self.rotation[sensor], d), dtype=np.float64)
 
     def in_view(self, position: F64, target_height: F64, sensor: I64) -> Mask:
         """:meth:`visible` from positions, computing azimuths only for sites with a sector."""
@@ -181,7 +183,9 @@ def in_sector(azimuth: F64, sector: F64) -> Mask:
     return np.asarray(np.isnan(sector[..., 0]) | inside)
 
 
-def event_offsets(phase: F64, period: F64 | float, t: float, dt: float) -> tuple[F64, Mask]:
+def event_offsets(
+    phase: F64, period: F64 | float, t: float, dt: F64 | float
+) -> tuple[F64, Mask]:
     """Offsets ``tau`` in ``[0, period)`` from ``t`` to the next event at ``phase + k period``,
     and whether that event falls inside the step (``tau < dt``)."""
     tau = np.mod(phase - np.mod(t, period), period)
@@ -248,7 +252,7 @@ def sensor_info(
     )
 
 
-def stable_phase(ids: I64, period: F64 | float, salt: I64 | int) -> F64:
+def stable_phase(ids: I64, period: F64 | float, salt: NDArray[np.integer] | int) -> F64:
     """A fixed pseudo-random phase in ``[0, period)`` per object id (and sensor ``salt``)."""
     x = (np.asarray(ids).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
          + np.asarray(salt).astype(np.uint64) * np.uint64(7919) + np.uint64(1))

@@ -19,13 +19,14 @@ def reference_snr(pd_ref: float, pfa: float) -> float:
     return float(np.log(pfa) / np.log(pd_ref) - 1.0)
 
 
-def swerling1_pd(snr: F64, pfa: float) -> F64:
+def swerling1_pd(snr: F64, pfa: F64 | float) -> F64:
     """Detection probability of a Swerling I target at linear ``snr``."""
     return np.asarray(np.power(pfa, 1.0 / (1.0 + np.maximum(snr, 0.0))))
 
 
 def radar_equation_snr(
-    snr_ref: float, rcs: F64, rcs_ref: float, slant_range: F64, range_ref: float
+    snr_ref: F64 | float, rcs: F64, rcs_ref: F64 | float, slant_range: F64,
+    range_ref: F64 | float,
 ) -> F64:
     """Linear SNR scaled from the reference by cross-section and the fourth power of range."""
     return np.asarray(snr_ref * (rcs / rcs_ref) * (range_ref / np.maximum(slant_range, 1.0)) ** 4)

@@ -1,0 +1,83 @@
+"""Coarse pre-gate of one sensor's plots against all tracks (see :mod:`.gating`).
+
+Tracks are extrapolated to the mean plot time ``t_ref``; each gets a radius of ``k`` sigma of
+its predicted position plus the distance it may travel within the plots' time span. Plots with
+a position (radar, SSR, ADS-B) are compared in ECEF metres; bearings-only ESM plots on the unit
+circle of azimuths seen from the sensor, for tracks inside its range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from airpicture.messages import SensorKind
+from airpicture.tracking import measurement
+from airpicture.tracking.gating import candidate_pairs
+
+Array = NDArray[np.float64]
+Index = NDArray[np.intp]
+
+MARGIN_M = 200.0
+"""Slack (m) added to every track radius for unmodelled motion within a batch."""
+
+
+def track_balls(
+    xc: Array, Pc: Array, t_track: Array, t_ref: float, half_span: float, k: float, q: float
+) -> tuple[Array, Array]:
+    """Predicted positions ``(N, 3)`` at ``t_ref`` and gate radii ``(N,)`` (m) of tracks."""
+    dt = t_ref - t_track
+    pos = xc[:, :3] + xc[:, 3:] * dt[:, None]
+    s_pos = np.sqrt(np.trace(Pc[:, :3, :3], axis1=1, axis2=2))
+    s_vel = np.sqrt(np.trace(Pc[:, 3:, 3:], axis1=1, axis2=2))
+    s_q = np.sqrt(q * np.abs(dt) ** 3)
+    speed = np.linalg.norm(xc[:, 3:], axis=1)
+    span = np.abs(dt) + half_span
+    radius = k * (s_pos + s_vel * span + s_q) + speed * half_span + MARGIN_M
+    return pos, radius
+
+
+def pregate(
+    kind: SensorKind,
+    zf: Array,
+    sf: Array,
+    site: Array,
+    rot: Array,
+    site_height: float,
+    max_range: float,
+    track_pos: Array,
+    track_radius: Array,
+    k: float,
+) -> tuple[Index, Index]:
+    """Candidate (track, plot) pairs for ``M`` plots of one sensor.
+
+    Parameters
+    ----------
+    kind : SensorKind
+    zf, sf : (M, m) arrays
+        Full measurement vectors and sigmas of the plots.
+    site, rot : (3,), (3, 3) arrays
+        Sensor ECEF position and ECEF-to-ENU rotation.
+    site_height, max_range : float
+        Sensor height above the ellipsoid and maximum range (m).
+    track_pos, track_radius : (N, 3), (N,) arrays
+        From :func:`track_balls`.
+    k : float
+        Gate width in sigmas.
+    """
+    M = len(zf)
+    sites = np.broadcast_to(site, (M, 3))
+    rots = np.broadcast_to(rot, (M, 3, 3))
+    if kind is not SensorKind.ESM:
+        pos, cov = measurement.plot_position(kind, zf, sf, sites, rots, np.full(M, site_height))
+        plot_radius = k * np.sqrt(np.trace(cov, axis1=1, axis2=2))
+        return candidate_pairs(track_pos, track_radius, pos, plot_radius)
+    rel = (track_pos - site) @ rot.T
+    rng = np.linalg.norm(rel, axis=1)
+    near = np.flatnonzero(rng <= max_range + track_radius)
+    az_t = np.arctan2(rel[near, 0], rel[near, 1])
+    ang_radius = np.minimum(track_radius[near] / np.maximum(rng[near], 1.0), np.pi)
+    t_points = np.stack([np.sin(az_t), np.cos(az_t)], axis=1)
+    p_points = np.stack([np.sin(zf[:, 0]), np.cos(zf[:, 0])], axis=1)
+    t, p = candidate_pairs(t_points, ang_radius, p_points, k * sf[:, 0])
+    return near[t], p

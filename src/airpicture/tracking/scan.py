@@ -1,0 +1,221 @@
+"""One round: the plots of one sensor within one batch against all tracks.
+
+Steps, all vectorised over tracks, plots and pairs:
+
+1. pre-gate (k-d trees) to candidate pairs, dropping pairs whose ICAO addresses differ;
+2. per pair, IMM prediction of the track to the plot's own time and a chi-square gate on the
+   combined prediction, with the sensor's filter (EKF or UKF);
+3. association: identity first (ICAO, then unique Mode 3/A), then GNN per cluster (or JPDA);
+4. model-wise Joseph updates of the associated tracks and their mode probabilities;
+5. one-plot initiation from plots that are neither associated nor inside the gate of a
+   confirmed or coasting track.
+
+Track rows are updated in place; new tracks are appended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from airpicture.messages import SensorKind
+from airpicture.plot_table import PlotTable
+from airpicture.tracking import association, filters, jpda, measurement
+from airpicture.tracking.config import Association
+from airpicture.tracking.gating import chi2_gate
+from airpicture.tracking.imm import imm_combine, imm_mode_update, imm_predict
+from airpicture.tracking.initiation import can_initiate, initiate
+from airpicture.tracking.management import record_hits
+from airpicture.tracking.pairs import (
+    Context,
+    Pairs,
+    group_columns,
+    linearise_pairs,
+    sigma_of,
+)
+from airpicture.tracking.pregate import pregate, track_balls
+from airpicture.tracking.state import COASTING, CONFIRMED, TrackArrays
+
+Array = NDArray[np.float64]
+Index = NDArray[np.intp]
+
+
+@dataclasses.dataclass(frozen=True)
+class Round:
+    """A round's result: the tracks (new ones appended), who changed, the next free id."""
+
+    tracks: TrackArrays
+    touched: NDArray[np.bool_]
+    next_id: int
+
+
+def process_round(
+    tracks: TrackArrays, plots: PlotTable, sensor: int, ctx: Context, next_id: int
+) -> Round:
+    """Associate, update and initiate with ``plots`` of ``sensor`` (time-sorted, validated)."""
+    cfg, sens = ctx.config, ctx.sensors
+    kind = sens.kinds[sensor]
+    m = measurement.FULL_SIZE[kind]
+    zf, sf = measurement.plot_vector(kind, plots.z, plots.sigma, plots.baro_alt,
+                                     cfg.baro_sigma_m)
+    R = measurement.noise_covariance(kind, zf, sf)
+    group = (np.isfinite(zf) * (1 << np.arange(m))).sum(axis=1)
+    pairs = _gate(tracks, plots, sensor, ctx, zf, R, group)
+    if cfg.association is Association.JPDA:
+        hit_rows, hit_plots, gain = jpda.update(tracks, pairs, plots, sensor, ctx, zf, R, group)
+        assigned_plots = hit_plots
+    else:
+        chosen = _associate(tracks, plots, pairs)
+        hit_rows, gain = _update(tracks, pairs.take(chosen), plots, sensor, ctx, zf, R, group)
+        hit_plots = pairs.plot[chosen]
+        assigned_plots = hit_plots
+    record_hits(tracks, hit_rows, plots.time[hit_plots], np.full(len(hit_rows),
+                sens.period[sensor]), np.full(len(hit_rows), sensor, np.int32), gain)
+    _adopt_identity(tracks, hit_rows, plots, hit_plots)
+    touched = np.zeros(len(tracks), bool)
+    touched[hit_rows] = True
+    free = np.ones(len(plots), bool)
+    free[assigned_plots] = False
+    held = np.isin(tracks.status[pairs.track], (CONFIRMED, COASTING))
+    free[pairs.plot[held]] = False
+    free &= can_initiate(kind, zf)
+    born = _initiate(plots, np.flatnonzero(free), sensor, ctx, zf, sf, R, next_id)
+    if len(born) == 0:
+        return Round(tracks, touched, next_id)
+    out = TrackArrays.concat([tracks, born])
+    return Round(out, np.concatenate([touched, np.ones(len(born), bool)]), next_id + len(born))
+
+
+def _gate(
+    tracks: TrackArrays, plots: PlotTable, sensor: int, ctx: Context, zf: Array, R: Array,
+    group: NDArray[np.int64],
+) -> Pairs:
+    """Pre-gate, predict every candidate pair to its plot time and apply the chi-square gate."""
+    cfg, sens = ctx.config, ctx.sensors
+    kind = sens.kinds[sensor]
+    r = tracks.models
+    if len(tracks) == 0 or len(plots) == 0:
+        return Pairs(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, r, 6)),
+                     np.zeros((0, r, 6, 6)), np.zeros((0, r)), np.zeros(0), np.zeros(0),
+                     np.zeros(0))
+    xc, Pc = tracks.combined()
+    t_ref = float(plots.time.mean())
+    half_span = float(np.abs(plots.time - t_ref).max())
+    dims = int(np.bitwise_count(group.astype(np.uint64)).max())
+    k = math.sqrt(chi2_gate(cfg.gate_probability, dims))
+    q = max(mm.q for mm in ctx.models)
+    pos, radius = track_balls(xc, Pc, tracks.time, t_ref, half_span, k, q)
+    ti, pj = pregate(kind, zf, sigma_of(zf, R), sens.site[sensor], sens.rot[sensor],
+                     float(sens.llh[sensor, 2]), float(sens.max_range[sensor]), pos, radius, k)
+    clash = (plots.icao[pj] >= 0) & (tracks.icao[ti] >= 0) & (plots.icao[pj] != tracks.icao[ti])
+    ti, pj = ti[~clash], pj[~clash]
+    dt = plots.time[pj] - tracks.time[ti]
+    xp, Pp, c = imm_predict(tracks.x[ti], tracks.P[ti], tracks.mu[ti], dt, ctx.models,
+                            cfg.mode_sojourn_s)
+    xk, Pk = imm_combine(xp, Pp, c)
+    d2 = np.full(len(ti), np.inf)
+    logdet = np.zeros(len(ti))
+    gate = np.zeros(len(ti))
+    for code in np.unique(group[pj]):
+        sel = np.flatnonzero(group[pj] == code)
+        cols = group_columns(int(code), measurement.FULL_SIZE[kind])
+        lin, y = linearise_pairs(kind, cols, xk[sel], Pk[sel], sensor, ctx, zf[pj[sel]], R[pj[sel]])
+        d2[sel], logdet[sel] = filters.mahalanobis(y, lin.S)
+        gate[sel] = chi2_gate(cfg.gate_probability, len(cols))
+    pairs = Pairs(ti, pj, xp, Pp, c, d2, logdet, gate)
+    return pairs.take(d2 < gate)
+
+
+def _associate(tracks: TrackArrays, plots: PlotTable, pairs: Pairs) -> Index:
+    """Identity-first, then GNN: indices of the chosen pairs."""
+    cost = pairs.d2 + pairs.logdet
+    miss = pairs.gate + pairs.logdet
+    ti, pj = pairs.track, pairs.plot
+    icao_t = tracks.icao[ti].astype(np.int64)
+    icao_p = plots.icao[pj].astype(np.int64)
+    forced = association.identity_first(ti, pj, cost, icao_t, icao_p)
+    values, counts = np.unique(tracks.mode3a, return_counts=True)
+    unique_m3 = np.isin(tracks.mode3a[ti], values[counts == 1]) & (tracks.mode3a[ti] >= 0)
+    m3_t = np.where(unique_m3, tracks.mode3a[ti], -1).astype(np.int64)
+    m3_p = np.where(icao_p < 0, plots.mode3a[pj], -1).astype(np.int64)
+    free = ~np.isin(ti, ti[forced]) & ~np.isin(pj, pj[forced])
+    second = np.flatnonzero(free)[association.identity_first(
+        ti[free], pj[free], cost[free], m3_t[free], m3_p[free])]
+    forced[second] = True
+    rest = np.flatnonzero(~np.isin(ti, ti[forced]) & ~np.isin(pj, pj[forced]))
+    chosen, _ = association.gnn(ti[rest], pj[rest], cost[rest], miss[rest])
+    return np.sort(np.concatenate([np.flatnonzero(forced), rest[chosen]]))
+
+
+def _update(
+    tracks: TrackArrays, pairs: Pairs, plots: PlotTable, sensor: int, ctx: Context, zf: Array,
+    R: Array, group: NDArray[np.int64],
+) -> tuple[Index, Array]:
+    """Model-wise Joseph updates of one-to-one pairs, in place; rows and SLLR score gains."""
+    kind = ctx.sensors.kinds[sensor]
+    A, r = len(pairs.track), tracks.models
+    x_new = pairs.x.copy()
+    P_new = pairs.P.copy()
+    ll = np.zeros((A, r))
+    gain = np.zeros(A)
+    pd = float(ctx.sensors.pd[sensor])
+    for code in np.unique(group[pairs.plot]):
+        sel = np.flatnonzero(group[pairs.plot] == code)
+        cols = group_columns(int(code), measurement.FULL_SIZE[kind])
+        j = np.repeat(pairs.plot[sel], r)
+        xm = pairs.x[sel].reshape(-1, 6)
+        Pm = pairs.P[sel].reshape(-1, 6, 6)
+        lin, y = linearise_pairs(kind, cols, xm, Pm, sensor, ctx, zf[j], R[j])
+        xu, Pu = filters.joseph_update(xm, Pm, y, lin)
+        x_new[sel] = xu.reshape(-1, r, 6)
+        P_new[sel] = Pu.reshape(-1, r, 6, 6)
+        d2, logdet = filters.mahalanobis(y, lin.S)
+        ll[sel] = filters.log_likelihood(d2, logdet, len(cols)).reshape(-1, r)
+        density = ctx.sensors.clutter_density(sensor, cols)
+        gain[sel] = math.log(pd / density) + filters.log_likelihood(
+            pairs.d2[sel], pairs.logdet[sel], len(cols))
+    rows = pairs.track
+    tracks.x[rows] = x_new
+    tracks.P[rows] = P_new
+    tracks.mu[rows] = imm_mode_update(pairs.c, ll) if r > 1 else 1.0
+    tracks.time[rows] = plots.time[pairs.plot]
+    return rows, gain
+
+
+def _adopt_identity(tracks: TrackArrays, rows: Index, plots: PlotTable, j: Index) -> None:
+    """Tracks take the ICAO address, Mode 3/A code and callsign their plots carry."""
+    for name in ("icao", "mode3a"):
+        src = getattr(plots, name)[j]
+        col = getattr(tracks, name)
+        col[rows] = np.where(src >= 0, src, col[rows])
+    cs = plots.callsign[j]
+    tracks.callsign[rows] = np.where(cs != b"", cs, tracks.callsign[rows])
+
+
+def _initiate(
+    plots: PlotTable, rows: Index, sensor: int, ctx: Context, zf: Array, sf: Array, R: Array,
+    next_id: int,
+) -> TrackArrays:
+    """Tentative tracks from the plots ``rows``, numbered from ``next_id``."""
+    sens, cfg = ctx.sensors, ctx.config
+    kind = sens.kinds[sensor]
+    n = len(rows)
+    site = np.broadcast_to(sens.site[sensor], (n, 3))
+    rot = np.broadcast_to(sens.rot[sensor], (n, 3, 3))
+    pos, cov = measurement.plot_position(kind, zf[rows], sf[rows], site, rot,
+                                         np.full(n, sens.llh[sensor, 2]))
+    vel = np.zeros((n, 3))
+    vcov = np.broadcast_to(np.eye(3) * cfg.init_speed_sigma**2, (n, 3, 3)).copy()
+    if kind is SensorKind.ADSB:
+        has_v = np.isfinite(zf[rows, 3:6]).all(axis=1)
+        vel[has_v] = zf[rows[has_v], 3:6]
+        vcov[has_v] = R[rows[has_v], 3:, 3:]
+    born = initiate(plots.time[rows], pos, cov, vel, vcov, len(ctx.models))
+    born.id[:] = next_id + np.arange(n)
+    record_hits(born, np.arange(n), plots.time[rows], np.full(n, sens.period[sensor]),
+                np.full(n, sensor, np.int32), np.zeros(n))
+    _adopt_identity(born, np.arange(n), plots, rows)
+    return born

@@ -1,0 +1,121 @@
+"""The tracker's struct-of-arrays track table: one row per live track, ``r`` IMM models each.
+
+States are ECEF ``[x, y, z, vx, vy, vz]`` (m, m/s) at ``time`` (s, data time) per model:
+``x (N, r, 6)``, ``P (N, r, 6, 6)``, mode probabilities ``mu (N, r)``. ``status`` indexes
+:data:`airpicture.track_table.STATUS_CODES`. ``hits`` is the hit/miss history of the last
+opportunities as bits (bit 0 the latest, 1 a hit); ``opportunities`` counts them since birth
+and ``misses`` counts consecutive misses. ``t_check`` is the time up to which opportunities
+have been counted and ``period`` the expected revisit (s) of the last sensor that hit the
+track. ``score`` is the SLLR score (and ``score_max`` its maximum so far). ``sensors`` is a bit
+mask of contributing sensor indices (indices >= 64 share bit 63).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from numpy.typing import NDArray
+
+from airpicture.columns import ColumnTable
+from airpicture.messages import TrackStatus
+from airpicture.track_table import STATUS_CODES, TrackTable
+from airpicture.tracking.imm import imm_combine
+
+TENTATIVE = STATUS_CODES.index(TrackStatus.TENTATIVE)
+CONFIRMED = STATUS_CODES.index(TrackStatus.CONFIRMED)
+COASTING = STATUS_CODES.index(TrackStatus.COASTING)
+DELETED = STATUS_CODES.index(TrackStatus.DELETED)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackArrays(ColumnTable):
+    """Live tracks as columns (see the module docstring)."""
+
+    id: NDArray[np.int64]
+    time: NDArray[np.float64]
+    x: NDArray[np.float64]
+    P: NDArray[np.float64]
+    mu: NDArray[np.float64]
+    status: NDArray[np.uint8]
+    hits: NDArray[np.uint32]
+    opportunities: NDArray[np.int32]
+    misses: NDArray[np.int32]
+    t_check: NDArray[np.float64]
+    period: NDArray[np.float64]
+    score: NDArray[np.float64]
+    score_max: NDArray[np.float64]
+    updates: NDArray[np.int32]
+    sensors: NDArray[np.uint64]
+    icao: NDArray[np.int32]
+    mode3a: NDArray[np.int16]
+    callsign: NDArray[np.bytes_]
+
+    @classmethod
+    def blank(cls, n: int, r: int) -> TrackArrays:
+        """``n`` tentative tracks of ``r`` models with zero state and identity covariance."""
+        return cls(
+            id=np.zeros(n, np.int64),
+            time=np.zeros(n),
+            x=np.zeros((n, r, 6)),
+            P=np.broadcast_to(np.eye(6), (n, r, 6, 6)).copy(),
+            mu=np.full((n, r), 1.0 / r),
+            status=np.full(n, TENTATIVE, np.uint8),
+            hits=np.zeros(n, np.uint32),
+            opportunities=np.zeros(n, np.int32),
+            misses=np.zeros(n, np.int32),
+            t_check=np.zeros(n),
+            period=np.ones(n),
+            score=np.zeros(n),
+            score_max=np.zeros(n),
+            updates=np.zeros(n, np.int32),
+            sensors=np.zeros(n, np.uint64),
+            icao=np.full(n, -1, np.int32),
+            mode3a=np.full(n, -1, np.int16),
+            callsign=np.zeros(n, "S8"),
+        )
+
+    @property
+    def models(self) -> int:
+        """Number of IMM models ``r``."""
+        return int(self.x.shape[1])
+
+    def copy(self) -> TrackArrays:
+        """A deep copy (a snapshot for re-processing)."""
+        return type(self)(**{k: v.copy() for k, v in self.columns().items()})
+
+    def combined(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """IMM-combined states ``(N, 6)`` and covariances ``(N, 6, 6)`` at :attr:`time`."""
+        return imm_combine(self.x, self.P, self.mu)
+
+    def quality(self) -> NDArray[np.float64]:
+        """Track quality in [0, 1]: recent hit ratio times a position-accuracy factor.
+
+        ``q = (hits in the last 8 opportunities / min(8, opportunities))
+        * 1 km / (1 km + position sigma)``, position sigma the root of the trace of the
+        combined position covariance.
+        """
+        _, P = self.combined()
+        sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2))
+        recent = np.bitwise_count(self.hits & np.uint32(0xFF)).astype(np.float64)
+        ratio = recent / np.maximum(np.minimum(self.opportunities, 8), 1)
+        return np.asarray(np.clip(ratio, 0.0, 1.0) * 1000.0 / (1000.0 + sigma), np.float64)
+
+    def to_table(self, nation: str) -> TrackTable:
+        """The tracks as output rows (combined state at each track's own ``time``)."""
+        x, P = self.combined()
+        n = len(self)
+        table = TrackTable.blank(n)
+        return dataclasses.replace(
+            table,
+            time=self.time.copy(),
+            track=self.id.copy(),
+            source=np.full(n, nation.encode("ascii"), "S16"),
+            state=x.copy(),
+            covariance=P.copy(),
+            status=self.status.copy(),
+            quality=self.quality(),
+            icao=self.icao.copy(),
+            mode3a=self.mode3a.copy(),
+            callsign=self.callsign.copy(),
+        )

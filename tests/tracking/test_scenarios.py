@@ -1,0 +1,174 @@
+"""The tracker on seeded scenes: consistency, manoeuvres, crossings, clutter and coverage."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from airpicture import geo
+from airpicture.messages import TrackStatus
+from airpicture.track_table import STATUS_CODES, TrackTable
+from airpicture.tracking import FilterKind, Logic, SensorParams, Tracker, TrackerConfig
+from airpicture.tracking.motion import white_acceleration_noise
+
+from . import synth
+
+Array = NDArray[np.float64]
+CONFIRMED = STATUS_CODES.index(TrackStatus.CONFIRMED)
+DELETED = STATUS_CODES.index(TrackStatus.DELETED)
+
+
+def _run(cfg: TrackerConfig, plots: synth.PlotTable) -> TrackTable:
+    tracker = Tracker(cfg)
+    out = [tracker.process(plots).tracks, tracker.flush().tracks]
+    return TrackTable.concat(out)
+
+
+def _noisy_cv_truth(rng: np.random.Generator, times: Array, q: float) -> Array:
+    """ECEF CV truth with white-noise acceleration of density ``q`` sampled at ``times``."""
+    llh = synth.site_llh()
+    enu = np.array([rng.uniform(3e4, 6e4), rng.uniform(3e4, 6e4), 5e3])
+    vel = rng.uniform(-150, 150, 3) * [1, 1, 0]
+    x = np.concatenate([geo.enu2ecef(enu, llh), geo.enu2ecefv(vel, llh[:2])])
+    out = [x]
+    for dt in np.diff(times):
+        Q = white_acceleration_noise(np.array([dt]), q)[0]
+        x = np.concatenate([x[:3] + dt * x[3:], x[3:]]) + rng.multivariate_normal(np.zeros(6), Q)
+        out.append(x)
+    return np.array(out)
+
+
+def _radar_plots_of(truth: Array, times: Array, rng: np.random.Generator) -> synth.PlotTable:
+    llh = synth.site_llh()
+    aer = geo.ecef2aer(truth[:, :3], llh)
+    z = np.column_stack([aer[:, 2], aer[:, 0], aer[:, 1]])
+    z += rng.normal(size=z.shape) * synth.RADAR_SIGMA[:3]
+    plots = synth.PlotTable.blank(len(times))
+    plots.time[:] = times
+    plots.z[:, :3] = z
+    plots.sigma[:, :3] = synth.RADAR_SIGMA[:3]
+    return plots
+
+
+@pytest.mark.parametrize("filter_kind", list(FilterKind))
+def test_anees_is_inside_the_95_percent_interval(filter_kind: FilterKind) -> None:
+    runs, scans, q = 50, 16, 2.0
+    cfg = TrackerConfig(sensors=[synth.radar()], turn_rates=(), q_cv=q, lag_s=0.0,
+                        params={"r1": SensorParams(filter=filter_kind)})
+    nees: list[Array] = []
+    for seed in range(runs):
+        rng = np.random.default_rng(seed)
+        times = 1.7e9 + 5.0 * np.arange(scans) + rng.uniform(0, 5.0)
+        truth = _noisy_cv_truth(rng, times, q)
+        rows = _run(cfg, _radar_plots_of(truth, times, rng))
+        rows = rows.take(np.unique(rows.time, return_index=True)[1])  # one row per update
+        assert len(np.unique(rows.track)) == 1 and len(rows) == scans
+        err = truth - rows.state
+        eps = np.einsum("ka,ka->k", err, np.linalg.solve(rows.covariance, err[:, :, None])[..., 0])
+        nees.append(eps[6:])  # after the one-plot prior has washed out
+    anees = float(np.mean(nees))
+    lo, hi = chi2.ppf([0.025, 0.975], 6 * runs) / runs
+    assert lo < anees < hi, (lo, anees, hi)
+
+
+def _turn_errors(turn_rates: tuple[float, ...], seeds: range) -> Array:
+    speed, g4 = 250.0, 4 * 9.80665
+    omega = g4 / speed
+    errors = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        traj = synth.turning(np.array([[-2e4, 3e4, 6e3]]), np.array([[speed, 0.0, 0.0]]),
+                             t_on=60.0, t_off=60.0 + math.pi / omega, omega=omega)
+        scan = synth.radar_scans(traj, 70, rng, period=2.0)
+        cfg = TrackerConfig(sensors=[synth.radar(period=2.0)], turn_rates=turn_rates,
+                            q_cv=1.0, lag_s=0.0)
+        rows = _run(cfg, scan.plots)
+        first = rows.take(rows.track == rows.track[0])  # the track that saw the turn coming
+        t_eval = scan.plots.time[scan.plots.time > 1.7e9 + 50.0]
+        last = np.searchsorted(first.time, t_eval, "right") - 1
+        dt = (t_eval - first.time[last])[:, None]
+        est = first.state[last, :3] + dt * first.state[last, 3:]  # coasts if it lost the target
+        truth = scan.truth_ecef[np.searchsorted(scan.plots.time, t_eval)]
+        errors.append(np.linalg.norm(est - truth[:, :3], axis=1))
+    return np.mean(errors, axis=0)
+
+
+def test_imm_halves_the_peak_error_of_cv_in_a_4g_turn() -> None:
+    cv = _turn_errors((), range(4))
+    imm = _turn_errors(TrackerConfig(sensors=[]).turn_rates, range(4))
+    assert imm.max() <= 0.5 * cv.max(), (imm.max(), cv.max())
+
+
+def test_crossing_targets_keep_their_track_numbers() -> None:
+    rng = np.random.default_rng(7)
+    ang = math.radians(20.0)
+    v = 200.0 * np.array([[math.cos(ang), math.sin(ang), 0.0], [math.cos(ang), -math.sin(ang),
+                                                                 0.0]])
+    p0 = np.array([[3e4, 5e4, 7e3], [3e4, 5e4, 7e3]]) - 100.0 * v  # cross after 100 s
+    traj = synth.linear(p0, v)
+    scan = synth.radar_scans(traj, 40, rng)
+    tracker = Tracker(TrackerConfig(sensors=[synth.radar()], lag_s=0.0))
+    owners = []
+    for k in range(3, 40):
+        t = 1.7e9 + 5.0 * k
+        tracker.process(scan.plots.take(scan.plots.time < t), now=t)
+        tracker.flush()
+        scan = synth.Scan(scan.plots.take(scan.plots.time >= t), scan.truth_ecef)
+        truth = synth.to_ecef(traj(np.full((1, 2), 5.0 * k)))[0]
+        if np.linalg.norm(truth[0, :3] - truth[1, :3]) < 2e3:
+            continue  # the two are one blob: nearest is undefined
+        pic = tracker.picture(t)
+        d = np.linalg.norm(pic.state[None, :, :3] - truth[:, None, :3], axis=2)
+        owners.append(pic.track[d.argmin(axis=1)])
+    owners_arr = np.array(owners)
+    assert len(owners_arr) >= 30
+    assert len(np.unique(owners_arr[:, 0])) == 1 and len(np.unique(owners_arr[:, 1])) == 1
+    assert owners_arr[0, 0] != owners_arr[0, 1]
+
+
+@pytest.mark.parametrize("logic", list(Logic))
+def test_clutter_makes_under_one_percent_false_confirmed_tracks(logic: Logic) -> None:
+    rng = np.random.default_rng(8)
+    n = 30
+    p0 = np.column_stack([rng.uniform(-1e5, 1e5, (n, 2)), rng.uniform(2e3, 1e4, n)])
+    v0 = np.column_stack([rng.uniform(-200, 200, (n, 2)), np.zeros(n)])
+    scan = synth.radar_scans(synth.linear(p0, v0), 60, rng, pd=0.9, clutter=10.0)
+    rows = _run(TrackerConfig(sensors=[synth.radar()], logic=logic, lag_s=0.0), scan.plots)
+    confirmed = np.unique(rows.track[rows.status == CONFIRMED])
+    truth = synth.linear(p0, v0)
+    t_rel = rows.time - 1.7e9
+    near = np.zeros(len(rows), bool)
+    for k in range(len(rows)):  # test-side scoring only
+        pos = synth.to_ecef(truth(np.full((1, n), t_rel[k])))[0, :, :3]
+        near[k] = np.linalg.norm(pos - rows.state[k, :3], axis=1).min() < 2e3
+    false_ids = [t for t in confirmed if not near[rows.track == t].mean() > 0.5]
+    clutter_plots = int((scan.plots.truth < 0).sum())
+    assert clutter_plots > 500
+    assert len(false_ids) < 0.01 * len(confirmed), false_ids
+    assert len(confirmed) >= n
+
+
+def test_leaving_target_is_deleted_and_entering_target_confirmed_within_m_of_n() -> None:
+    rng = np.random.default_rng(9)
+    cfg = TrackerConfig(sensors=[synth.radar(max_range=1e5)], lag_s=0.0, confirm_m=3,
+                        confirm_n=4, delete_misses=3)
+    p0 = np.array([[0.0, 9.0e4, 5e3], [0.0, -1.1e5, 5e3]])
+    v0 = np.array([[0.0, 250.0, 0.0], [0.0, 250.0, 0.0]])  # one leaves, one enters at ~40 s
+    scan = synth.radar_scans(synth.linear(p0, v0), 30, rng, max_range=1e5)
+    rows = _run(cfg, scan.plots)
+    first_seen = scan.plots.time[scan.plots.truth == 1].min()
+    last_seen = scan.plots.time[scan.plots.truth == 0].max()
+    confirm_t = rows.time[rows.status == CONFIRMED]
+    entering = confirm_t[confirm_t > last_seen]
+    assert entering.min() <= first_seen + (cfg.confirm_m - 1) * 5.0 + 1e-6
+    deleted = rows.take(rows.status == DELETED)
+    leaving_id = rows.track[np.argmin(np.abs(rows.time - last_seen))]
+    assert leaving_id in deleted.track
+    live = Tracker(cfg)
+    live.process(scan.plots)
+    live.flush()
+    assert leaving_id not in live.tracks.id

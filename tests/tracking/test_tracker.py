@@ -1,0 +1,155 @@
+"""Tracker behaviour: late plots, bad plots, identities, ESM, pre-gate and GNN cross-checks."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from airpicture.messages import SensorKind
+from airpicture.plot_table import KIND_CODE, PlotTable
+from airpicture.tracking import REASONS, Tracker, TrackerConfig
+from airpicture.tracking.association import gnn
+from airpicture.tracking.gating import candidate_pairs
+
+from . import synth
+
+
+def _scene(seed: int = 11, n: int = 8, scans: int = 12) -> synth.Scan:
+    rng = np.random.default_rng(seed)
+    p0 = np.column_stack([rng.uniform(-8e4, 8e4, (n, 2)), rng.uniform(2e3, 1e4, n)])
+    v0 = np.column_stack([rng.uniform(-200, 200, (n, 2)), np.zeros(n)])
+    return synth.radar_scans(synth.linear(p0, v0), scans, rng, pd=0.9, clutter=3.0)
+
+
+def test_late_plots_within_the_lag_give_the_in_order_result() -> None:
+    plots = _scene().plots
+    cfg = TrackerConfig(sensors=[synth.radar()], lag_s=12.0)
+    ordered = Tracker(cfg)
+    for t in np.arange(1.7e9, plots.time.max() + 10, 10.0):
+        ordered.process(plots.take((plots.time >= t) & (plots.time < t + 10)))
+    ordered.flush()
+    rng = np.random.default_rng(3)
+    late = rng.random(len(plots)) < 0.15  # each of these arrives one chunk (10 s) later
+    shuffled = Tracker(cfg)
+    held = PlotTable.empty()
+    for t in np.arange(1.7e9, plots.time.max() + 10, 10.0):
+        now = plots.take((plots.time >= t) & (plots.time < t + 10))
+        mask = late[(plots.time >= t) & (plots.time < t + 10)]
+        shuffled.process(PlotTable.concat([now.take(~mask), held]))
+        held = now.take(mask)
+    shuffled.process(held)
+    shuffled.flush()
+    assert late.sum() > 10 and shuffled.rejected[REASONS.index("late")].sum() == 0
+    a, b = ordered.tracks, shuffled.tracks
+    np.testing.assert_array_equal(a.id, b.id)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(b.x, a.x, rtol=1e-6)
+    np.testing.assert_allclose(b.P, a.P, rtol=1e-6, atol=1e-9)
+
+
+def test_plots_older_than_the_lag_are_counted_late() -> None:
+    plots = _scene().plots
+    tracker = Tracker(TrackerConfig(sensors=[synth.radar()], lag_s=2.0))
+    tracker.process(plots.take(plots.time >= 1.7e9 + 20))
+    out = tracker.process(plots.take(plots.time < 1.7e9 + 10))
+    assert out.rejected[REASONS.index("late"), 0] == (plots.time < 1.7e9 + 10).sum()
+
+
+def test_bad_plots_are_rejected_counted_per_sensor_and_the_rest_flows() -> None:
+    good = _scene().plots
+    sensors = [synth.radar(), synth.radar(id="r2")]
+    bad = PlotTable.blank(7)
+    bad.time[:] = good.time[:7]
+    bad.kind[:] = KIND_CODE[SensorKind.RADAR]
+    bad.z[:, :3] = [5e4, 1.0, 0.05]
+    bad.sigma[:, :3] = synth.RADAR_SIGMA[:3]
+    bad.sensor[:] = [0, 1, 1, 0, 9, 0, 1]
+    bad.z[0, 0] = np.nan
+    bad.z[1, 1] = np.inf
+    bad.z[2, 0] = -10.0
+    bad.z[3, 1] = 7.0
+    bad.time[5] += 1e6
+    bad.sigma[6, 2] = -1.0
+    cfg = TrackerConfig(sensors=sensors, lag_s=0.0)
+    clean, dirty = Tracker(cfg), Tracker(cfg)
+    a = clean.process(good)
+    b = dirty.process(PlotTable.concat([good, bad]))
+    expected = {
+        ("missing_component", 0): 1, ("non_finite", 1): 1, ("negative_range", 1): 1,
+        ("azimuth_range", 0): 1, ("unknown_sensor", 2): 1, ("future", 0): 1,
+        ("bad_sigma", 1): 1,
+    }
+    got = {(REASONS[r], s): int(b.rejected[r, s])
+           for r, s in zip(*np.nonzero(b.rejected), strict=True)}
+    assert got == expected
+    assert a.tracks.equals(b.tracks)
+
+
+def test_adsb_identity_is_adopted_and_esm_never_initiates() -> None:
+    rng = np.random.default_rng(12)
+    scan = synth.radar_scans(synth.linear(np.array([[2e4, 4e4, 8e3]]),
+                                          np.array([[150.0, 0.0, 0.0]])), 8, rng)
+    truth = scan.truth_ecef
+    adsb = PlotTable.blank(len(truth))
+    adsb.time[:] = scan.plots.time + 0.5
+    adsb.sensor[:] = 1
+    adsb.kind[:] = KIND_CODE[SensorKind.ADSB]
+    adsb.z[:, :3] = truth[:, :3]
+    adsb.sigma[:, :3] = 30.0
+    adsb.icao[:] = 0xABC123
+    esm = PlotTable.blank(20)
+    esm.time[:] = 1.7e9 + np.arange(20) * 2.0
+    esm.sensor[:] = 2
+    esm.kind[:] = KIND_CODE[SensorKind.ESM]
+    esm.z[:, 0] = rng.uniform(0, 6, 20)
+    esm.sigma[:, 0] = 0.01
+    sensors = [synth.radar(), synth.radar(id="a1", kind=SensorKind.ADSB, period=5.0),
+               synth.radar(id="e1", kind=SensorKind.ESM, period=2.0)]
+    only_esm = Tracker(TrackerConfig(sensors=sensors, lag_s=0.0))
+    only_esm.process(esm)
+    only_esm.flush()
+    assert len(only_esm.tracks) == 0
+    tracker = Tracker(TrackerConfig(sensors=sensors, lag_s=0.0))
+    tracker.process(PlotTable.concat([scan.plots, adsb, esm]))
+    tracker.flush()
+    assert len(tracker.tracks) == 1
+    assert tracker.tracks.icao[0] == 0xABC123
+    assert int(tracker.tracks.sensors[0]) & 0b11 == 0b11
+
+
+def test_pregate_finds_exactly_the_brute_force_pairs() -> None:
+    rng = np.random.default_rng(13)
+    for d in (2, 3):
+        tracks = rng.uniform(0, 1e5, (400, d))
+        plots = rng.uniform(0, 1e5, (150, d))
+        rt = rng.exponential(2e3, 400)
+        rp = rng.uniform(100, 1500, 150)
+        t, p = candidate_pairs(tracks, rt, plots, rp)
+        dist = np.linalg.norm(tracks[:, None] - plots[None], axis=2)
+        bt, bp = np.nonzero(dist <= rt[:, None] + rp[None])
+        assert set(zip(t.tolist(), p.tolist(), strict=True)) == set(
+            zip(bt.tolist(), bp.tolist(), strict=True))
+
+
+def test_gnn_matches_brute_force_on_small_problems() -> None:
+    rng = np.random.default_rng(14)
+    for _ in range(40):
+        nt, npl = rng.integers(1, 5), rng.integers(1, 5)
+        mask = rng.random((nt, npl)) < 0.6
+        ti, pj = np.nonzero(mask)
+        cost = rng.uniform(0, 10, len(ti))
+        miss = np.full(len(ti), 12.0)
+        chosen, _ = gnn(ti.astype(np.intp), pj.astype(np.intp), cost, miss)
+        C = np.full((nt, npl), np.inf)
+        C[ti, pj] = cost
+        best = np.inf
+        for assign in itertools.product(range(-1, npl), repeat=int(nt)):
+            used = [a for a in assign if a >= 0]
+            if len(used) != len(set(used)):
+                continue
+            total = sum(C[i, a] if a >= 0 else 12.0 for i, a in enumerate(assign))
+            best = min(best, total)
+        got = cost[chosen].sum() + 12.0 * (nt - len(chosen))
+        assert np.isclose(got, best)
+        assert len(np.unique(ti[chosen])) == len(chosen) == len(np.unique(pj[chosen]))
