@@ -3,10 +3,15 @@
 Each aircraft broadcasts once per ``period_s`` at a fixed phase of its own; a receiver in line
 of sight and range decodes a broadcast with probability ``pd``, except during reception
 dropouts (starting at random, ``dropout_interval_s`` apart on average, lasting
-``dropout_mean_s`` on average). Noise follows the aircraft's integrity categories: the
-horizontal position error has the NACp 95 % bound ``EPU`` (sigma per axis ``EPU / 2.448``), the
-horizontal velocity error the NACv bound. Plots: ``z = [x, y, z, vx, vy, vz]`` ECEF, ``sigma``
-along local E, N, U.
+``dropout_mean_s`` on average).
+
+The error is in the broadcast, not in the receiver: it is the aircraft's own navigation error,
+with the integrity categories it reports (horizontal position error with the NACp 95 % bound
+``EPU``, sigma per axis ``EPU / 2.448``; horizontal velocity error with the NACv bound; the
+vertical sigmas of the first receiver). Every receiver that decodes a broadcast gets the same
+values. A nation's ADS-B network delivers each broadcast once (deduplicated, attributed to the
+first of its receivers in scenario order that decoded it), as ADS-B networks do.
+Plots: ``z = [x, y, z, vx, vy, vz]`` ECEF, ``sigma`` along local E, N, U.
 """
 
 from __future__ import annotations
@@ -58,6 +63,9 @@ class AdsbReceivers:
         self.outage_until = np.zeros((len(cfgs), 0))
         self.infos = [sensor_info(c, SensorKind.ADSB, self.sites, i, c.period_s)
                       for i, c in enumerate(cfgs)]
+        nations = sorted({c.nation for c in cfgs})
+        self.nation = np.array([nations.index(c.nation) for c in cfgs], np.int64)
+        self.n_nations = len(nations)
 
     def observe(self, ctx: StepContext) -> PlotTable:
         n_obj = len(ctx.active)
@@ -68,30 +76,38 @@ class AdsbReceivers:
         tau, now = event_offsets(stable_phase(pairs.obj, period, 0), period, ctx.time, ctx.dt)
         pairs, tau = pairs.take(now), tau[now]
         s = pairs.sensor
-        p, v = state_at(ctx, pairs.obj, tau)
-        ok = self.sites.in_view(p, ctx.height_at(pairs.obj, p), s)
+        ok = self.sites.sample(ctx, pairs, tau)[4]
         start = self.rng.random(len(pairs)) < self.dropout_rate[s]
         self.outage_until[s[start], pairs.obj[start]] = ctx.time + self.rng.exponential(
             self.dropout_mean[s[start]]
         )
         ok &= self.outage_until[s, pairs.obj] <= ctx.time
         ok &= self.rng.random(len(pairs)) < self.pd[s]
-        pairs, tau, p, v = pairs.take(ok), tau[ok], p[ok], v[ok]
-        ll = ctx.llh[pairs.obj, :2]
-        s = pairs.sensor
-        nacp = np.clip(ctx.objects.nacp[pairs.obj], 1, 11)
-        nacv = np.clip(ctx.objects.nacv[pairs.obj], 1, 4)
-        s_h = NACP_EPU_M[nacp] / RAYLEIGH_95
-        s_vh = NACV_BOUND_MPS[nacv] / RAYLEIGH_95
-        sigma = np.stack([s_h, s_h, self.sigma_up[s, 0], s_vh, s_vh, self.sigma_up[s, 1]],
-                         axis=1)
+        pairs, tau = pairs.take(ok), tau[ok]
+        # One report per broadcast and nation: the first receiver (scenario order) wins.
+        _, first = np.unique(pairs.obj * self.n_nations + self.nation[pairs.sensor],
+                             return_index=True)
+        pairs, tau = pairs.take(first), tau[first]
+        # The broadcast itself, once per aircraft: the values every receiver decodes.
+        obj, first, which = np.unique(pairs.obj, return_index=True, return_inverse=True)
+        sent_z, sent_sigma = self._broadcast(ctx, obj, tau[first], pairs.sensor[first])
+        return plots(SensorKind.ADSB, self.sites.index[pairs.sensor], ctx.time + tau,
+                     sent_z[which], sent_sigma[which], pairs.obj, ctx.objects)
+
+    def _broadcast(self, ctx: StepContext, obj: NDArray[np.int64], tau: F64,
+                   receiver: NDArray[np.int64]) -> tuple[F64, F64]:
+        """What aircraft ``obj`` broadcast at ``ctx.time + tau``: ECEF state with its own
+        navigation error, and the sigmas (E, N, U) of that error."""
+        p, v = state_at(ctx, obj, tau)
+        ll = ctx.llh[obj, :2]
+        s_h = NACP_EPU_M[np.clip(ctx.objects.nacp[obj], 1, 11)] / RAYLEIGH_95
+        s_vh = NACV_BOUND_MPS[np.clip(ctx.objects.nacv[obj], 1, 4)] / RAYLEIGH_95
+        up = self.sigma_up[receiver]
+        sigma = np.stack([s_h, s_h, up[:, 0], s_vh, s_vh, up[:, 1]], axis=1)
         noise = sigma * self.rng.standard_normal(sigma.shape)
         z = np.concatenate([p + enu2ecefv(noise[:, :3], ll), v + enu2ecefv(noise[:, 3:], ll)],
                            axis=1)
-        return plots(SensorKind.ADSB, self.sites.index[s], ctx.time + tau, z, sigma, pairs.obj,
-                     ctx.objects)
+        return z, sigma
 
     def covers(self, ctx: StepContext) -> Pairs:
-        pairs = self.sites.pairs(ctx, ctx.objects.adsb, 0.0)
-        return pairs.take(self.sites.in_view(ctx.position[pairs.obj], ctx.llh[pairs.obj, 2],
-                                             pairs.sensor))
+        return self.sites.covered(ctx, ctx.objects.adsb)

@@ -24,16 +24,14 @@ from scipy.spatial import cKDTree
 from airpicture.geo import (
     TWO_PI,
     ecef2enu_rotation,
-    enu2aer,
     geodetic2ecef,
-    line_of_sight,
     mean_earth_radius,
-    refracted_elevation,
     up_vectors,
 )
 from airpicture.messages import SensorInfo, SensorKind
 from airpicture.plot_table import KIND_CODE, PlotTable
 from airpicture.scenario.config import SensorConfig
+from airpicture.scenario.sensors.pair_geometry import pair_geometry
 from airpicture.truth_table import ObjectTable
 
 F64 = NDArray[np.float64]
@@ -71,11 +69,10 @@ class StepContext:
         return cls(time, dt, active, llh, position, velocity, acceleration, objects,
                    up_vectors(llh[:, 0], llh[:, 1]), cKDTree(position[ids]), ids)
 
-    def height_at(self, ids: I64, position: F64) -> F64:
-        """Heights (m) above the ellipsoid of objects ``ids`` moved to ``position`` within the
-        step (height at the step start plus the displacement along the local normal)."""
-        up = np.sum((position - self.position[ids]) * self.up[ids], axis=1)
-        return np.asarray(self.llh[ids, 2] + up, dtype=np.float64)
+    @property
+    def height(self) -> F64:
+        """Heights (m) above the ellipsoid at the step start, contiguous."""
+        return np.ascontiguousarray(self.llh[:, 2])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +119,7 @@ class Sites:
         ]).reshape(-1, 2)
         self.rotation = ecef2enu_rotation(self.llh[:, :2])
         self.radius = mean_earth_radius(self.llh[:, 0])
+        self.min_range = np.zeros(len(self.index))
 
     def pairs(self, ctx: StepContext, eligible: Mask, margin: float) -> Pairs:
         """Eligible active objects within ``max_range + margin`` (straight line) of each site."""
@@ -136,38 +134,21 @@ class Sites:
         keep = eligible[ids]
         return Pairs(s[keep], ids[keep])
 
-    def aer(self, position: F64, sensor: I64) -> F64:
-        """[azimuth, elevation, slant range] of ECEF points from their pairs' sites.
+    def sample(self, ctx: StepContext, pairs: Pairs, tau: F64
+               ) -> tuple[F64, F64, F64, F64, Mask]:
+        """Pairs sampled at ``ctx.time + tau``: object positions and velocities (ECEF),
+        [az, el, range] from the sites, heights (m), and visibility (range limits, sector,
+        4/3-earth line of sight, elevation mask); see :mod:`.pair_geometry`."""
+        return pair_geometry(  # type: ignore[no-any-return]
+            pairs.sensor, pairs.obj, tau, ctx.position, ctx.velocity, ctx.acceleration,
+            ctx.up, ctx.height, self.ecef, self.rotation, self.llh[:, 2], self.radius, self.k,
+            self.max_range, self.min_range, self.min_elevation, self.sector,
+        )
 
-        The points are rotated into each site's ENU frame (rotations precomputed with
-        pymap3d) and turned into AER by pymap3d.
-        """
-        return enu2aer(self.enu(position, sensor))
-
-    def enu(self, position: F64, sensor: I64) -> F64:
-        """ECEF points in their pairs' site ENU frames (m)."""
-        d = position - self.ecef[sensor]
-        return np.asarray(np.einsum("nij,nj->ni", self.rotation[sensor], d), dtype=np.float64)
-
-    def in_view(self, position: F64, target_height: F64, sensor: I64) -> Mask:
-        """:meth:`visible` from positions, computing azimuths only for sites with a sector."""
-        rng = np.linalg.norm(position - self.ecef[sensor], axis=1)
-        aer = np.zeros((len(rng), 3))
-        aer[:, 2] = rng
-        sectored = ~np.isnan(self.sector[sensor, 0])
-        if sectored.any():
-            aer[sectored] = self.aer(position[sectored], sensor[sectored])
-        return self.visible(aer, target_height, sensor)
-
-    def visible(self, aer: F64, target_height: F64, sensor: I64,
-                min_range: F64 | float = 0.0) -> Mask:
-        """Within range limits, the azimuth sector, and above the (refracted) horizon."""
-        ok = (aer[:, 2] <= self.max_range[sensor]) & (aer[:, 2] >= min_range)
-        ok &= in_sector(aer[:, 0], self.sector[sensor])
-        args = (aer[:, 2], self.llh[sensor, 2], target_height, self.radius[sensor],
-                self.k[sensor])
-        ok &= refracted_elevation(*args) >= self.min_elevation[sensor]
-        return np.asarray(ok & line_of_sight(*args))
+    def covered(self, ctx: StepContext, eligible: Mask) -> Pairs:
+        """Eligible objects each site could see at ``ctx.time`` (geometry only)."""
+        pairs = self.pairs(ctx, eligible, 0.0)
+        return pairs.take(self.sample(ctx, pairs, np.zeros(len(pairs)))[4])
 
     def sector_of(self, row: int) -> list[float]:
         """The sector of one site as ``SensorInfo`` writes it (empty for all round)."""

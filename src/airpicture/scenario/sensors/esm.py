@@ -23,7 +23,6 @@ from airpicture.scenario.sensors.base import (
     plots,
     sensor_info,
     stable_phase,
-    state_at,
 )
 
 
@@ -50,9 +49,7 @@ class EsmSites:
         phase = stable_phase(pairs.obj, period, self.sites.index[pairs.sensor] + 1)
         tau, now = event_offsets(phase, period, ctx.time, ctx.dt)
         pairs, tau = pairs.take(now), tau[now]
-        p, _ = state_at(ctx, pairs.obj, tau)
-        aer = self.sites.aer(p, pairs.sensor)
-        ok = self.sites.visible(aer, ctx.height_at(pairs.obj, p), pairs.sensor)
+        _, _, aer, _, ok = self.sites.sample(ctx, pairs, tau)
         ok &= self.rng.random(len(pairs)) < self.pd[pairs.sensor]
         pairs, tau, aer = pairs.take(ok), tau[ok], aer[ok]
         sigma = self.sigma[pairs.sensor]
@@ -63,6 +60,4 @@ class EsmSites:
                      pairs.obj)
 
     def covers(self, ctx: StepContext) -> Pairs:
-        pairs = self.sites.pairs(ctx, ctx.objects.emitter, 0.0)
-        return pairs.take(self.sites.in_view(ctx.position[pairs.obj], ctx.llh[pairs.obj, 2],
-                                             pairs.sensor))
+        return self.sites.covered(ctx, ctx.objects.emitter)

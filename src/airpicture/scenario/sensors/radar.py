@@ -20,7 +20,6 @@ from airpicture.messages import SensorKind
 from airpicture.plot_table import PlotTable
 from airpicture.scenario.config import RadarConfig
 from airpicture.scenario.sensors.base import (
-    Mask,
     Pairs,
     Sites,
     StepContext,
@@ -47,6 +46,9 @@ class Radars:
         self.rng = rng
         self.sites = Sites(cfgs, indices)
         self.min_range = np.array([c.min_range_km * 1e3 for c in cfgs])
+        self.sites.min_range = self.min_range
+        # An over-the-horizon radar has no horizon: a flat effective earth (k -> infinity).
+        self.sites.k = np.where([c.over_the_horizon for c in cfgs], 1e9, self.sites.k)
         self.antennas = RotatingAntennas(
             np.array([c.rotation_period_s for c in cfgs]), rng.uniform(0.0, TWO_PI, len(cfgs))
         )
@@ -62,7 +64,6 @@ class Radars:
         ] for c in cfgs]).reshape(-1, 4)
         self.bias = np.array([[c.bias_range_m, c.bias_range_gain, np.radians(c.bias_azimuth_deg),
                                c.bias_time_s] for c in cfgs]).reshape(-1, 4)
-        self.oth = np.array([c.over_the_horizon for c in cfgs], bool)
         self.clutter = np.array([c.clutter_per_scan for c in cfgs])
         self.clutter_el = np.radians([c.clutter_max_elevation_deg for c in cfgs])
         self.infos = [
@@ -77,17 +78,9 @@ class Radars:
                                  self.ref_range[sensor])
         return swerling1_pd(snr, self.pfa[sensor])
 
-    def _visible(self, aer: F64, height: F64, pairs: Pairs) -> Mask:
-        s = pairs.sensor
-        los = self.sites.visible(aer, height, s, self.min_range[s])
-        beyond = ((aer[:, 2] <= self.sites.max_range[s]) & (aer[:, 2] >= self.min_range[s])
-                  & in_sector(aer[:, 0], self.sites.sector[s]))
-        return np.asarray(np.where(self.oth[s], beyond, los))
-
     def observe(self, ctx: StepContext) -> PlotTable:
         pairs = self.sites.pairs(ctx, np.ones(len(ctx.active), bool), 2e4)
-        pairs, tau, p, v, aer = self.antennas.illuminated(self.sites, ctx, pairs)
-        seen = self._visible(aer, ctx.height_at(pairs.obj, p), pairs)
+        pairs, tau, p, v, aer, _, seen = self.antennas.illuminated(self.sites, ctx, pairs)
         pd = self.pd(pairs.sensor, ctx.objects.rcs[pairs.obj], aer[:, 2])
         keep = seen & (self.rng.random(len(pairs)) < pd)
         pairs, tau, p, v, aer = pairs.take(keep), tau[keep], p[keep], v[keep], aer[keep]
@@ -123,9 +116,6 @@ class Radars:
                      np.full(int(keep.sum()), -1, np.int64))
 
     def covers(self, ctx: StepContext) -> Pairs:
-        pairs = self.sites.pairs(ctx, np.ones(len(ctx.active), bool), 0.0)
-        position = ctx.position[pairs.obj]
-        aer = self.sites.aer(position, pairs.sensor)
-        ok = self._visible(aer, ctx.llh[pairs.obj, 2], pairs)
-        ok &= self.pd(pairs.sensor, ctx.objects.rcs[pairs.obj], aer[:, 2]) >= 0.5
-        return pairs.take(ok)
+        pairs = self.sites.covered(ctx, np.ones(len(ctx.active), bool))
+        slant = np.linalg.norm(ctx.position[pairs.obj] - self.sites.ecef[pairs.sensor], axis=1)
+        return pairs.take(self.pd(pairs.sensor, ctx.objects.rcs[pairs.obj], slant) >= 0.5)

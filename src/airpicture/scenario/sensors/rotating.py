@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from airpicture.geo import TWO_PI
-from airpicture.scenario.sensors.base import Pairs, Sites, StepContext, event_offsets, state_at
+from airpicture.scenario.sensors.base import Pairs, Sites, StepContext, event_offsets
 
 F64 = NDArray[np.float64]
 
@@ -31,24 +31,23 @@ class RotatingAntennas:
 
     def illuminated(
         self, sites: Sites, ctx: StepContext, pairs: Pairs
-    ) -> tuple[Pairs, F64, F64, F64, F64]:
+    ) -> tuple[Pairs, F64, F64, F64, F64, F64, NDArray[np.bool_]]:
         """Pairs whose beam crosses the object during the step.
 
-        Returns those pairs, offsets ``tau`` (s) from ``ctx.time``, the objects' ECEF position
-        and velocity at ``ctx.time + tau``, and their [az, el, range] from the site then.
+        Returns those pairs, offsets ``tau`` (s) from ``ctx.time``, and what
+        :meth:`Sites.sample` gives at ``ctx.time + tau``: positions, velocities, [az, el,
+        range], heights and visibility.
         """
+        az = sites.sample(ctx, pairs, np.zeros(len(pairs)))[2][:, 0]
+        pairs, tau = self._crossing(ctx, pairs, az, ctx.dt + 0.05 * self.period[pairs.sensor])
+        az = sites.sample(ctx, pairs, tau)[2][:, 0]
+        pairs, tau = self._crossing(ctx, pairs, az, ctx.dt)
+        return (pairs, tau, *sites.sample(ctx, pairs, tau))
+
+    def _crossing(self, ctx: StepContext, pairs: Pairs, az: F64, window: F64 | float
+                  ) -> tuple[Pairs, F64]:
+        """Pairs whose beam reaches azimuth ``az`` within ``window`` s of ``ctx.time``."""
         period = self.period[pairs.sensor]
-        enu = sites.enu(ctx.position[pairs.obj], pairs.sensor)
-        az = np.arctan2(enu[:, 0], enu[:, 1])
         phase = (az - self.beam0[pairs.sensor]) * period / TWO_PI
-        tau, hit = event_offsets(phase, period, ctx.time, ctx.dt + 0.05 * period)
-        pairs, tau = pairs.take(hit), tau[hit]
-        p, _ = state_at(ctx, pairs.obj, tau)
-        period = self.period[pairs.sensor]
-        enu = sites.enu(p, pairs.sensor)
-        az = np.arctan2(enu[:, 0], enu[:, 1])
-        tau, hit = event_offsets((az - self.beam0[pairs.sensor]) * period / TWO_PI, period,
-                                 ctx.time, ctx.dt)
-        pairs, tau = pairs.take(hit), tau[hit]
-        p, v = state_at(ctx, pairs.obj, tau)
-        return pairs, tau, p, v, sites.aer(p, pairs.sensor)
+        tau, hit = event_offsets(phase, period, ctx.time, window)
+        return pairs.take(hit), tau[hit]

@@ -47,9 +47,7 @@ class Ssrs:
 
     def observe(self, ctx: StepContext) -> PlotTable:
         pairs = self.sites.pairs(ctx, ctx.objects.transponder, 2e4)
-        pairs, tau, p, _, aer = self.antennas.illuminated(self.sites, ctx, pairs)
-        height = ctx.height_at(pairs.obj, p)
-        ok = self.sites.visible(aer, height, pairs.sensor)
+        pairs, tau, _, _, aer, height, ok = self.antennas.illuminated(self.sites, ctx, pairs)
         ok &= self.rng.random(len(pairs)) < self.pd[pairs.sensor]
         pairs, tau, aer, height = pairs.take(ok), tau[ok], aer[ok], height[ok]
         s = pairs.sensor
@@ -65,6 +63,4 @@ class Ssrs:
         return out
 
     def covers(self, ctx: StepContext) -> Pairs:
-        pairs = self.sites.pairs(ctx, ctx.objects.transponder, 0.0)
-        return pairs.take(self.sites.in_view(ctx.position[pairs.obj], ctx.llh[pairs.obj, 2],
-                                             pairs.sensor))
+        return self.sites.covered(ctx, ctx.objects.transponder)
