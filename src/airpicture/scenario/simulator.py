@@ -98,11 +98,13 @@ class Simulation:
         steps = self.truth.steps()
         prev = next(steps)
         total = self.truth.n_steps
+        index = None
         for k, nxt in enumerate(steps):
             both = prev.active & nxt.active
             acc = np.where(both[:, None], (nxt.velocity - prev.velocity) / dt, 0.0)
             ctx = StepContext.build(prev.time, dt, prev.active, prev.llh, prev.position,
-                                    prev.velocity, acc, self.objects)
+                                    prev.velocity, acc, self.objects, index)
+            index = ctx.index
             for group in self.groups:
                 table = group.observe(ctx)
                 counts += np.bincount(table.sensor, minlength=len(counts))

@@ -39,6 +39,26 @@ I64 = NDArray[np.int64]
 Mask = NDArray[np.bool_]
 
 
+class SpatialIndex:
+    """A k-d tree over all objects' ECEF positions and their ellipsoid normals, reused for
+    ``max_age_s``: searches widen by :data:`STALE_MARGIN_M` to cover what moved since, and the
+    exact ranges are applied per pair afterwards. The normals serve only to turn motion within
+    one step into height change, where 10 s of motion tilts them by less than 2 mrad."""
+
+    max_age_s = 10.0
+    STALE_MARGIN_M = 10.0 * 1000.0
+    """Fastest object (1 km/s) times ``max_age_s``."""
+
+    def __init__(self, time: float, llh: F64, position: F64) -> None:
+        self.time = time
+        self.tree = cKDTree(position)
+        self.up = up_vectors(llh[:, 0], llh[:, 1])
+
+    def fresh(self, time: float) -> bool:
+        """Still usable at ``time`` (and the same objects)."""
+        return 0.0 <= time - self.time < self.max_age_s
+
+
 @dataclasses.dataclass(frozen=True)
 class StepContext:
     """Truth over one step: states at ``time`` and accelerations over ``[time, time + dt)``.
@@ -55,19 +75,22 @@ class StepContext:
     velocity: F64
     acceleration: F64
     objects: ObjectTable
-    up: F64
-    """Unit ellipsoid normals ``(n, 3)`` at the objects' positions."""
-    tree: cKDTree
-    """A k-d tree over the positions of the active objects (ids in ``tree_ids``)."""
-    tree_ids: I64
+    index: SpatialIndex
+    """Where the objects were at most ``SpatialIndex.max_age_s`` ago, and their normals."""
 
     @classmethod
     def build(cls, time: float, dt: float, active: Mask, llh: F64, position: F64,
-              velocity: F64, acceleration: F64, objects: ObjectTable) -> StepContext:
-        """A context with its derived fields (normals, spatial index) computed once."""
-        ids = np.flatnonzero(active)
-        return cls(time, dt, active, llh, position, velocity, acceleration, objects,
-                   up_vectors(llh[:, 0], llh[:, 1]), cKDTree(position[ids]), ids)
+              velocity: F64, acceleration: F64, objects: ObjectTable,
+              index: SpatialIndex | None = None) -> StepContext:
+        """A context; the spatial index is rebuilt unless a recent enough one is given."""
+        if index is None or not index.fresh(time):
+            index = SpatialIndex(time, llh, position)
+        return cls(time, dt, active, llh, position, velocity, acceleration, objects, index)
+
+    @property
+    def up(self) -> F64:
+        """Unit ellipsoid normals ``(n, 3)`` at the objects (as of the index)."""
+        return self.index.up
 
     @property
     def height(self) -> F64:
@@ -120,18 +143,29 @@ class Sites:
         self.rotation = ecef2enu_rotation(self.llh[:, :2])
         self.radius = mean_earth_radius(self.llh[:, 0])
         self.min_range = np.zeros(len(self.index))
+        self._trees = {
+            float(r): (np.flatnonzero(self.max_range == r).astype(np.int64),
+                       cKDTree(self.ecef[self.max_range == r]))
+            for r in np.unique(self.max_range)
+        }
 
     def pairs(self, ctx: StepContext, eligible: Mask, margin: float) -> Pairs:
         """Eligible active objects within ``max_range + margin`` (straight line) of each site."""
-        if len(ctx.tree_ids) == 0 or len(self.index) == 0:
+        if len(ctx.active) == 0 or len(self.index) == 0:
             return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        found = ctx.tree.query_ball_point(self.ecef, self.max_range + margin,
-                                          return_sorted=True)
-        counts = np.array([len(f) for f in found])
-        j = np.concatenate([np.asarray(f, np.int64) for f in found])
-        s = np.repeat(np.arange(len(found), dtype=np.int64), counts)
-        ids = ctx.tree_ids[j]
-        keep = eligible[ids]
+        sensors, objs = [], []
+        # Sites of equal range share one tree query, all in C.
+        margin += SpatialIndex.STALE_MARGIN_M
+        for radius, (rows, tree) in self._trees.items():
+            found = tree.sparse_distance_matrix(ctx.index.tree, radius + margin,
+                                                output_type="ndarray")
+            sensors.append(rows[found["i"]])
+            objs.append(found["j"].astype(np.int64))
+        s = np.concatenate(sensors)
+        ids = np.concatenate(objs)
+        order = np.lexsort((ids, s))
+        s, ids = s[order], ids[order]
+        keep = eligible[ids] & ctx.active[ids]
         return Pairs(s[keep], ids[keep])
 
     def sample(self, ctx: StepContext, pairs: Pairs, tau: F64
