@@ -119,18 +119,23 @@ class Airliners:
         _, d = bearing_distance(pos, target)
         return d + np.where(self.leg == 0, self.leg2, 0.0)
 
-    def _refresh_guidance(self) -> None:
-        """Recompute the heading command and the distances (done every few seconds)."""
-        self._psi_cmd, self._dist, self._to_go = self._guidance()
+    def _refresh_guidance(self, rows: NDArray[np.int64] | None = None) -> None:
+        """Recompute heading commands and distances (all rows every few seconds, or some)."""
+        psi, dist, to_go = self._guidance(rows)
+        if rows is None:
+            self._psi_cmd, self._dist, self._to_go = psi, dist, to_go
+        else:
+            self._psi_cmd[rows], self._dist[rows], self._to_go[rows] = psi, dist, to_go
 
-    def _guidance(self) -> tuple[F64, F64, F64]:
+    def _guidance(self, rows: NDArray[np.int64] | None = None) -> tuple[F64, F64, F64]:
         """Bearing and distance to the active waypoint, and the distance to go (m)."""
+        sel = slice(None) if rows is None else rows
         a = self.agents
-        ll = np.stack([a.lat, a.lon], axis=1)
-        here = geodetic2ecef(np.stack([a.lat, a.lon, np.zeros_like(a.lat)], axis=1))
-        target = np.where(self.leg[:, None] == 0, self.waypoint_ecef, self.dest_ecef)
-        psi, dist = bearing_distance_ecef(here, ll, target)
-        return psi, dist, dist + np.where(self.leg == 0, self.leg2, 0.0)
+        lat, lon, leg = a.lat[sel], a.lon[sel], self.leg[sel]
+        here = geodetic2ecef(np.stack([lat, lon, np.zeros_like(lat)], axis=1))
+        target = np.where(leg[:, None] == 0, self.waypoint_ecef[sel], self.dest_ecef[sel])
+        psi, dist = bearing_distance_ecef(here, np.stack([lat, lon], axis=1), target)
+        return psi, dist, dist + np.where(leg == 0, self.leg2[sel], 0.0)
 
     def _height_command(self, to_go: F64) -> F64:
         climb = self.elev_o + CLIMB_GRADIENT * self.flown
@@ -156,7 +161,7 @@ class Airliners:
         switch = (self.leg == 0) & (self._dist < anticipate) & self.active
         if switch.any():
             self.leg = np.where(switch, 1, self.leg)
-            self._refresh_guidance()
+            self._refresh_guidance(np.flatnonzero(switch))
         to_go = self._to_go
         h_cmd = self._height_command(to_go)
         vz_cmd = np.clip((h_cmd - a.h) / VZ_TAU, -VZ_DESCENT, VZ_CLIMB)

@@ -149,6 +149,47 @@ class EsmConfig(_SensorBase, tag="esm"):
 SensorConfig = RadarConfig | SsrConfig | AdsbConfig | EsmConfig
 
 
+class Zone(_Strict):
+    """A protected zone: a polygon (vertices ``[lat, lon]`` in degrees, in order, at least
+    three, not closed; it may cross the antimeridian) and an altitude band (m above the
+    ellipsoid)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    vertices_deg: Annotated[
+        list[Annotated[list[float], msgspec.Meta(min_length=2, max_length=2)]],
+        msgspec.Meta(min_length=3, max_length=256),
+    ]
+    min_alt_m: float = -500.0
+    max_alt_m: float = 30_000.0
+
+
+class Friendly(_Strict):
+    """The friendly list: 24-bit addresses (hex strings) and Mode 3/A codes (octal strings),
+    and the addresses of aircraft that answer the simulated secure IFF (Mode 5)."""
+
+    icao: list[Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f]{6}$")]] = msgspec.field(
+        default_factory=list
+    )
+    mode3a: list[Annotated[str, msgspec.Meta(pattern=r"^[0-7]{4}$")]] = msgspec.field(
+        default_factory=list
+    )
+    secure_iff_icao: list[Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Fa-f]{6}$")]] = (
+        msgspec.field(default_factory=list)
+    )
+
+
+class Event(_Strict):
+    """Something that happens to one truth object from ``time_s`` (seconds after the start):
+    ``squawk`` sets its Mode 3/A code (octal string, e.g. ``"7700"``); ``spoof`` shifts its
+    ADS-B positions by ``offset_m`` = [east, north] metres."""
+
+    kind: Literal["squawk", "spoof"]
+    object: Annotated[int, msgspec.Meta(ge=0)]
+    time_s: NonNegative = 0.0
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-7]{4}$")] | None = None
+    offset_m: Annotated[list[float], msgspec.Meta(min_length=2, max_length=2)] | None = None
+
+
 class Scenario(_Strict):
     """A whole scenario file."""
 
@@ -157,6 +198,9 @@ class Scenario(_Strict):
     traffic: Traffic
     nations: dict[NationCode, Nation]
     sensors: list[SensorConfig]
+    zones: list[Zone] = msgspec.field(default_factory=list)
+    friendly: Friendly = msgspec.field(default_factory=Friendly)
+    events: list[Event] = msgspec.field(default_factory=list)
 
 
 BUILTIN = ("western-pacific",)
@@ -209,6 +253,22 @@ def _check_semantics(sc: Scenario, file: str) -> None:
         raise ScenarioError(file, "traffic.min_route_km", "must be less than max_route_km")
     if sc.traffic.airliners and len(sc.traffic.airports) < 2:
         raise ScenarioError(file, "traffic.airports", "airliners need at least two airports")
+    names: set[str] = set()
+    for i, z in enumerate(sc.zones):
+        if z.name in names:
+            raise ScenarioError(file, f"zones[{i}].name", f"duplicate zone name {z.name!r}")
+        names.add(z.name)
+        if z.min_alt_m >= z.max_alt_m:
+            raise ScenarioError(file, f"zones[{i}].min_alt_m", "must be less than max_alt_m")
+        for j, (lat, lon) in enumerate(z.vertices_deg):
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                raise ScenarioError(file, f"zones[{i}].vertices_deg[{j}]",
+                                    "latitude must lie in [-90, 90], longitude in [-180, 180]")
+    for i, e in enumerate(sc.events):
+        if e.kind == "squawk" and e.code is None:
+            raise ScenarioError(file, f"events[{i}].code", "a squawk event needs a code")
+        if e.kind == "spoof" and e.offset_m is None:
+            raise ScenarioError(file, f"events[{i}].offset_m", "a spoof event needs an offset")
     ratio = sc.scenario.truth_interval_s / sc.scenario.step_s
     if abs(ratio - round(ratio)) > 1e-9:
         raise ScenarioError(file, "scenario.truth_interval_s", "must be a multiple of step_s")

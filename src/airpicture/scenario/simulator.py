@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +18,7 @@ import numpy as np
 from airpicture.messages import SENSOR_KINDS, SensorInfo, SensorKind
 from airpicture.plot_table import PlotTable
 from airpicture.scenario.config import RadarConfig, Scenario
+from airpicture.scenario.events import apply_events
 from airpicture.scenario.sensors.base import StepContext
 from airpicture.scenario.sensors.factory import GROUPS, build_groups
 from airpicture.scenario.truth import TruthModel, TruthStep
@@ -99,14 +101,23 @@ class Simulation:
         prev = next(steps)
         total = self.truth.n_steps
         index = None
-        for k, nxt in enumerate(steps):
+        # Two threads (the kernels and most NumPy work release the GIL): the next truth step
+        # and the sensor groups run side by side. Each group owns its generator and results
+        # are gathered in a fixed order, so the output does not depend on thread timing.
+        pool = ThreadPoolExecutor(max_workers=2)
+        upcoming = pool.submit(next, steps, None)
+        for k in range(total):
+            nxt = upcoming.result()
+            assert nxt is not None
+            upcoming = pool.submit(next, steps, None)
             both = prev.active & nxt.active
             acc = np.where(both[:, None], (nxt.velocity - prev.velocity) / dt, 0.0)
             ctx = StepContext.build(prev.time, dt, prev.active, prev.llh, prev.position,
                                     prev.velocity, acc, self.objects, index)
             index = ctx.index
-            for group in self.groups:
-                table = group.observe(ctx)
+            observed = [pool.submit(g.observe, ctx) for g in self.groups]
+            for future in observed:
+                table = future.result()
                 counts += np.bincount(table.sensor, minlength=len(counts))
                 pending.append(table)
             if k % truth_every == 0:
@@ -124,6 +135,8 @@ class Simulation:
                 truth_rows = []
                 if progress:
                     progress(k + 1, total)
+        upcoming.result()
+        pool.shutdown()
         share = covered / max(samples, 1)
         by_kind = {kind.value: 0 for kind in SENSOR_KINDS}
         for info, c in zip(self.infos, counts, strict=True):
@@ -162,7 +175,8 @@ class Simulation:
         """Hand plots older than ``safe_until`` to the sink in time order; keep the rest."""
         table = PlotTable.concat(pending).sorted_by_time()
         cut = len(table) if final else int(np.searchsorted(table.time, safe_until, "left"))
-        sink.plots(table.take(slice(0, cut)))
+        sink.plots(apply_events(table.take(slice(0, cut)), self.scenario.events,
+                                self.truth.t0))
         return [table.take(slice(cut, None))]
 
 

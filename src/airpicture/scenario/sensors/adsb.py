@@ -75,18 +75,20 @@ class AdsbReceivers:
         period = self.period[pairs.sensor]
         tau, now = event_offsets(stable_phase(pairs.obj, period, 0), period, ctx.time, ctx.dt)
         pairs, tau = pairs.take(now), tau[now]
+        # Walk each (aircraft, nation) group's receivers in scenario order; the first that
+        # decodes the broadcast delivers it for its nation's network.
+        order = np.argsort(pairs.sensor.astype(np.int16), kind="stable")  # radix sort
+        pairs, tau = pairs.take(order), tau[order]
         s = pairs.sensor
-        ok = self.sites.sample(ctx, pairs, tau)[4]
+        group = pairs.obj * self.n_nations + self.nation[s]
         start = self.rng.random(len(pairs)) < self.dropout_rate[s]
         self.outage_until[s[start], pairs.obj[start]] = ctx.time + self.rng.exponential(
             self.dropout_mean[s[start]]
         )
-        ok &= self.outage_until[s, pairs.obj] <= ctx.time
-        ok &= self.rng.random(len(pairs)) < self.pd[s]
-        pairs, tau = pairs.take(ok), tau[ok]
-        # One report per broadcast and nation: the first receiver (scenario order) wins.
-        _, first = np.unique(pairs.obj * self.n_nations + self.nation[pairs.sensor],
-                             return_index=True)
+        candidate = self.outage_until[s, pairs.obj] <= ctx.time
+        candidate &= self.rng.random(len(pairs)) < self.pd[s]
+        first = self.sites.first_visible(ctx, pairs, tau, group,
+                                         len(ctx.active) * self.n_nations, candidate)
         pairs, tau = pairs.take(first), tau[first]
         # The broadcast itself, once per aircraft: the values every receiver decodes.
         obj, first, which = np.unique(pairs.obj, return_index=True, return_inverse=True)

@@ -31,7 +31,7 @@ from airpicture.geo import (
 from airpicture.messages import SensorInfo, SensorKind
 from airpicture.plot_table import KIND_CODE, PlotTable
 from airpicture.scenario.config import SensorConfig
-from airpicture.scenario.sensors.pair_geometry import pair_geometry
+from airpicture.scenario.sensors.pair_geometry import first_visible, pair_geometry
 from airpicture.truth_table import ObjectTable
 
 F64 = NDArray[np.float64]
@@ -163,8 +163,6 @@ class Sites:
             objs.append(found["j"].astype(np.int64))
         s = np.concatenate(sensors)
         ids = np.concatenate(objs)
-        order = np.lexsort((ids, s))
-        s, ids = s[order], ids[order]
         keep = eligible[ids] & ctx.active[ids]
         return Pairs(s[keep], ids[keep])
 
@@ -174,10 +172,20 @@ class Sites:
         [az, el, range] from the sites, heights (m), and visibility (range limits, sector,
         4/3-earth line of sight, elevation mask); see :mod:`.pair_geometry`."""
         return pair_geometry(  # type: ignore[no-any-return]
-            pairs.sensor, pairs.obj, tau, ctx.position, ctx.velocity, ctx.acceleration,
-            ctx.up, ctx.height, self.ecef, self.rotation, self.llh[:, 2], self.radius, self.k,
-            self.max_range, self.min_range, self.min_elevation, self.sector,
-        )
+            pairs.sensor, pairs.obj, tau, *self._geometry_args(ctx))
+
+    def first_visible(self, ctx: StepContext, pairs: Pairs, tau: F64, group: I64,
+                      n_groups: int, candidate: Mask) -> I64:
+        """Per ``group`` (pairs in order of preference): the index of the first candidate
+        pair whose object the site can see at ``ctx.time + tau``."""
+        return first_visible(  # type: ignore[no-any-return]
+            group, n_groups, candidate, pairs.sensor, pairs.obj, tau,
+            *self._geometry_args(ctx))
+
+    def _geometry_args(self, ctx: StepContext) -> tuple[F64, ...]:
+        return (ctx.position, ctx.velocity, ctx.acceleration, ctx.up, ctx.height, self.ecef,
+                self.rotation, self.llh[:, 2], self.radius, self.k, self.max_range,
+                self.min_range, self.min_elevation, self.sector)
 
     def covered(self, ctx: StepContext, eligible: Mask) -> Pairs:
         """Eligible objects each site could see at ``ctx.time`` (geometry only)."""
