@@ -171,14 +171,14 @@ class Sites:
         """Pairs sampled at ``ctx.time + tau``: object positions and velocities (ECEF),
         [az, el, range] from the sites, heights (m), and visibility (range limits, sector,
         4/3-earth line of sight, elevation mask); see :mod:`.pair_geometry`."""
-        return pair_geometry(  # type: ignore[no-any-return]
+        return pair_geometry(
             pairs.sensor, pairs.obj, tau, *self._geometry_args(ctx))
 
     def first_visible(self, ctx: StepContext, pairs: Pairs, tau: F64, group: I64,
                       n_groups: int, candidate: Mask) -> I64:
         """Per ``group`` (pairs in order of preference): the index of the first candidate
         pair whose object the site can see at ``ctx.time + tau``."""
-        return first_visible(  # type: ignore[no-any-return]
+        return first_visible(
             group, n_groups, candidate, pairs.sensor, pairs.obj, tau,
             *self._geometry_args(ctx))
 

@@ -69,7 +69,7 @@ def _sample(
     el_s = math.asin(min(1.0, max(-1.0, (b * b - a * a - rr * rr) / (2.0 * rr * a))))
     el_t = math.asin(min(1.0, max(-1.0, (a * a - b * b - rr * rr) / (2.0 * rr * b))))
     clear = el_s >= 0.0 or el_t >= 0.0 or a * math.cos(el_s) >= kr
-    return clear and el_s >= site_min_elevation[s]
+    return bool(clear and el_s >= site_min_elevation[s])
 
 
 @numba.njit(cache=True, nogil=True)
