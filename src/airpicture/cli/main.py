@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("airpicture.cli.demo", "run the four-nation demo on the built-in scenario"),
     "simulate": ("airpicture.cli.simulate", "simulate a scenario; write truth and plots"),
+    "evaluate": ("airpicture.cli.evaluate", "score tracks against truth; write an HTML report"),
     "keys": ("airpicture.cli.keys", "make a nation's Ed25519 signing key pair (keys new NATION)"),
     "ingest": ("airpicture.cli.ingest", "decode a real feed (asterix | beast | sbs) into plots"),
     "export": ("airpicture.cli.export", "send a recorded picture as cot | asterix | geojson"),
