@@ -74,6 +74,7 @@ def test_outputs_follow_the_documented_schema(tmp_path: Path) -> None:
     objects = read_table(out / "objects.parquet", ObjectTable)
     coverage = read_table(out / "coverage.parquet", CoverageTable)
     sensors = load_sensors(out / "sensors.json")
+    assert (out / "scenario.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [s.id for s in sensors] == ["R1", "A1", "S1", "E1"]
     assert len(plots) > 1000 and np.all(np.diff(plots.time) >= 0)
     assert set(np.unique(plots.kind)) == {0, 1, 2, 3}

@@ -22,6 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="where recorded flights are looked up (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    p.add_argument("--no-map", action="store_true", help="do not draw DIR/scenario.png")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,4 +58,13 @@ def run(args: argparse.Namespace) -> int:
         for note in summary.notes:
             out.print(f"[yellow]note:[/yellow] {note}")
         out.print(f"written to {args.out}")
+    if not args.no_map:
+        from airpicture.io.parquet import read_table
+        from airpicture.scenario.figure import scenario_figure
+        from airpicture.truth_table import TruthTable
+
+        truth = read_table(args.out / "truth.parquet", TruthTable)
+        scenario_figure(args.out / "scenario.png", sim.sensor_infos, sim.nations, truth,
+                        f"{scenario.scenario.name}: {len(sim.objects):,} objects, "
+                        f"{len(sim.sensor_infos)} sensors, seed {args.seed}")
     return 0
