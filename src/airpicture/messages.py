@@ -180,6 +180,58 @@ class Alert(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     v: int = SCHEMA_VERSION
 
 
+class IdentityOverride(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An operator's decision on the standard identity of one system track.
+
+    Published into the shared log (like any other record) so every node applies it in log
+    order and agrees; it holds until another override for the same ``stn``. ``time`` is the
+    data time at which the operator acted; ``operator`` and ``nation`` say who decided.
+    Automatic rules never go past SUSPECT: HOSTILE only ever comes from one of these.
+    """
+
+    stn: int
+    identity: Identity
+    operator: str
+    nation: str
+    time: float
+    reason: str = ""
+    v: int = SCHEMA_VERSION
+
+
+class AlertAck(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An operator's acknowledgement of one alert (by its ``alert_id``).
+
+    Published into the shared log like :class:`IdentityOverride`, so every node marks the same
+    alerts acknowledged.
+    """
+
+    alert_id: str
+    operator: str
+    nation: str
+    time: float
+    v: int = SCHEMA_VERSION
+
+
+class BiasEstimate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A registration estimate of one sensor's systematic errors, as published.
+
+    The sensor measures ``range * (1 + range_gain) + range_offset_m`` and
+    ``azimuth + azimuth_rad`` and stamps its plots ``time_s`` late. ``sigma`` holds the
+    one-sigma uncertainty of ``[range_offset_m, range_gain, azimuth_rad, time_s]``;
+    ``samples`` is the number of reference pairs behind the estimate.
+    """
+
+    sensor_id: str
+    time: float
+    range_offset_m: float
+    range_gain: float
+    azimuth_rad: float
+    time_s: float
+    sigma: list[float] = msgspec.field(default_factory=list)
+    samples: int = 0
+    v: int = SCHEMA_VERSION
+
+
 class Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A signed unit of publication on the bus.
 
@@ -198,7 +250,10 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     v: int = SCHEMA_VERSION
 
 
-Message = SensorInfo | Plot | LocalTrack | SystemTrack | Alert | Envelope
+Message = (
+    SensorInfo | Plot | LocalTrack | SystemTrack | Alert | IdentityOverride | AlertAck
+    | BiasEstimate | Envelope
+)
 T = TypeVar("T")
 
 _msgpack_encoder = msgspec.msgpack.Encoder()

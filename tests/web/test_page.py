@@ -1,0 +1,224 @@
+"""The COP page in headless Chromium (Debian's, never a downloaded browser), driven by
+Playwright against a server on 127.0.0.1 fed by a short simulated run."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from airpicture.web.app import NODE_MODULES
+from airpicture.web.recording import RecordedSource
+from airpicture.web.server import ServerHandle, start_server
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test extra")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync",
+        "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install "
+                       "chromium; ./dev test installs it)"),
+    pytest.mark.skipif(not (NODE_MODULES / "maplibre-gl").is_dir(),
+                       reason="npm packages missing (./dev test runs npm ci there)"),
+]
+
+
+class Cop:
+    """The page, its server and its source, with the console messages collected."""
+
+    def __init__(self, page: Any, server: ServerHandle, source: RecordedSource) -> None:
+        self.page = page
+        self.server = server
+        self.source = source
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        page.on("request", self._local_only)
+
+    def _local_only(self, request: Any) -> None:
+        if not (request.url.startswith(self.server.url) or request.url.startswith("data:")
+                or request.url.startswith("blob:")):
+            self.errors.append(f"request off this server: {request.url}")
+
+    def api(self, path: str, **params: Any) -> Any:
+        r = httpx.get(self.server.url + path, params=params, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
+
+    def settle(self, applied_more_than: int | None = None) -> None:
+        """Wait until the page applied an update (if given) and the map is idle."""
+        if applied_more_than is not None:
+            self.page.wait_for_function(f"window.cop.applied > {applied_more_than}",
+                                        timeout=TIMEOUT_MS)
+        self.js("() => window.cop.idle()")
+
+
+@pytest.fixture(scope="module")
+def cop(recording: RecordedSource) -> Iterator[Cop]:
+    source = RecordedSource(recording.frames, recording.sensors(), position=10)
+    server = start_server(source, "127.0.0.1", 0)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 850})
+            page.set_default_timeout(TIMEOUT_MS)
+            c = Cop(page, server, source)
+            page.goto(server.url)
+            page.wait_for_function("window.cop && window.cop.ready", timeout=TIMEOUT_MS)
+            yield c
+            browser.close()
+    finally:
+        server.stop()
+
+
+def test_page_loads_and_shows_every_track_as_a_symbol(cop: Cop) -> None:
+    cop.settle()
+    assert cop.errors == []
+    assert cop.js("() => !!document.querySelector('#map canvas').getContext('webgl2') "
+                  "|| !!document.querySelector('#map canvas')")
+    tracks = cop.api("/api/tracks")["tracks"]
+    assert len(tracks) >= 30
+    assert cop.js("() => window.cop.visibleCount()") == len(tracks)
+    assert sorted(cop.js("() => window.cop.visibleKeys()")) == sorted(t["key"] for t in tracks)
+    rows = cop.page.locator("#tracks tbody tr").count()
+    assert rows == len(tracks)
+    assert cop.page.locator("#st-tracks").inner_text() == str(len(tracks))
+
+
+def test_nation_toggle_shows_what_that_nation_alone_sees(cop: Cop) -> None:
+    shared = cop.js("() => window.cop.visibleCount()")
+    counts = {}
+    for nation in cop.api("/api/status")["nations"]:
+        own = cop.api("/api/tracks", view=nation)["tracks"]
+        applied = cop.js("() => window.cop.applied")
+        cop.page.click(f"#views button[data-view='{nation}']")
+        cop.page.wait_for_function(f"window.cop.state.view === '{nation}' && "
+                                   f"window.cop.state.head && window.cop.state.head.view === "
+                                   f"'{nation}'")
+        cop.settle(applied)
+        counts[nation] = cop.js("() => window.cop.visibleCount()")
+        assert counts[nation] == len(own), nation
+        assert sorted(cop.js("() => window.cop.visibleKeys()")) == sorted(t["key"] for t in own)
+    assert all(n < shared for n in counts.values())
+    applied = cop.js("() => window.cop.applied")
+    cop.page.click("#views button[data-view='picture']")
+    cop.page.wait_for_function("window.cop.state.head.view === 'picture'")
+    cop.settle(applied)
+    assert cop.js("() => window.cop.visibleCount()") == shared
+
+
+def _isolated_key(cop: Cop) -> str:
+    """A fused track whose symbol is far from every other (so a click cannot miss)."""
+    pos = cop.js("""() => Object.fromEntries([...window.cop.state.tracks.keys()]
+                     .map(k => [k, window.cop.screenPosition(k)]))""")
+    width, height = 1000, 810
+    best, best_d = "", -1.0
+    detail = {t["key"]: t for t in cop.api("/api/tracks")["tracks"]}
+    for k, p in pos.items():
+        if not (60 < p["x"] < width - 60 and 80 < p["y"] < height - 60):
+            continue
+        if not detail[k].get("nations"):
+            continue
+        d = min((math.dist((p["x"], p["y"]), (q["x"], q["y"])) for j, q in pos.items()
+                 if j != k), default=1e9)
+        if d > best_d:
+            best, best_d = k, d
+    assert best_d > 20, "no track far enough from the others to click"
+    return best
+
+
+def test_clicking_a_track_opens_its_provenance(cop: Cop) -> None:
+    key = _isolated_key(cop)
+    p = cop.js("(k) => window.cop.screenPosition(k)", key)
+    cop.page.mouse.click(p["x"], p["y"])
+    cop.page.wait_for_function(f"window.cop.state.selected === '{key}'")
+    stn = int(key[1:])
+    detail = cop.api(f"/api/tracks/{stn}")
+    cop.page.wait_for_selector("#detail:not(.hidden) .contrib")
+    text = cop.page.locator("#detail").inner_text()
+    assert f"STN {stn}" in text
+    assert "Provenance" in text
+    for c in detail["contributors"]:
+        assert c["nation"] in text
+        for s in c.get("sensors", []):
+            assert s["id"] in text
+
+
+def test_a_websocket_update_moves_a_symbol(cop: Cop) -> None:
+    key = cop.js("() => window.cop.state.selected")
+    before = cop.js("(k) => window.cop.renderedPosition(k)", key)
+    applied = cop.js("() => window.cop.applied")
+    assert cop.source.advance(5)
+    cop.settle(applied)
+    after = cop.js("(k) => window.cop.renderedPosition(k)", key)
+    api = next(t for t in cop.api("/api/tracks")["tracks"] if t["key"] == key)
+    assert after != before
+    assert after[0] == pytest.approx(api["lon"], abs=0.01)
+    assert after[1] == pytest.approx(api["lat"], abs=0.01)
+    assert cop.page.locator("#st-epoch").inner_text() == str(cop.api("/api/status")["epoch"])
+
+
+def test_an_identity_set_in_the_page_reaches_the_api(cop: Cop) -> None:
+    key = cop.js("() => window.cop.state.selected")
+    stn = int(key[1:])
+    assert cop.api(f"/api/tracks/{stn}")["view"]["identity"] != "hostile"
+    cop.page.select_option("#d-identity", "hostile")
+    cop.page.fill("#d-operator", "watch-1")
+    cop.page.fill("#d-reason", "test decision")
+    cop.page.click("#d-set")
+    cop.page.wait_for_selector("#d-msg:has-text('recorded')")
+    detail = cop.api(f"/api/tracks/{stn}")
+    assert detail["view"]["identity"] == "hostile"
+    assert detail["identity_history"][-1]["operator"] == "watch-1"
+    assert cop.source.overrides[-1].stn == stn
+    cop.page.wait_for_function(
+        f"window.cop.state.tracks.get('{key}').identity === 'hostile'")
+    cop.page.wait_for_selector("#detail .hist:has-text('watch-1')")
+    # a few more identities, so the screenshot shows the frames and colours
+    for t, identity in zip(cop.api("/api/tracks")["tracks"][:12],
+                           ["friend", "neutral", "suspect", "assumed_friend", "unknown"] * 3,
+                           strict=False):
+        if t["stn"] != stn:
+            httpx.post(f"{cop.server.url}/api/tracks/{t['stn']}/identity",
+                       json={"identity": identity, "operator": "watch-1"}).raise_for_status()
+    cop.page.check("#ly-coverage")
+    cop.page.wait_for_function(
+        "[...window.cop.state.tracks.values()].filter(t => t.identity === 'friend').length > 0")
+    cop.settle()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "cop.png"
+    cop.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 50_000
+    assert cop.errors == []
+
+
+def test_time_slider_replays_the_recording(cop: Cop) -> None:
+    times = cop.api("/api/history")["times"]
+    assert len(times) == cop.source.position + 1
+    cop.page.locator("#slider").evaluate(
+        "(el) => { el.value = 0; el.dispatchEvent(new Event('input')); }")
+    cop.page.wait_for_function("document.querySelector('#mode').textContent === 'REPLAY'")
+    old = cop.api("/api/replay", time=times[0])
+    cop.page.wait_for_function(
+        f"window.cop.state.head && window.cop.state.head.time === {old['time']}")
+    cop.settle()
+    assert cop.js("() => window.cop.visibleCount()") == len(old["tracks"])
+    cop.page.click("#live")
+    cop.page.wait_for_function("document.querySelector('#mode').textContent === 'LIVE'")
+    assert cop.errors == []
+    assert shutil.which("chromium") or CHROMIUM.exists()
