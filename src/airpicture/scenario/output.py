@@ -24,6 +24,7 @@ from airpicture.scenario.simulator import Summary
 from airpicture.truth_table import CoverageTable, ObjectTable, TruthTable
 
 PARTIAL = ".partial"
+ROW_GROUP_ROWS = 250_000
 
 
 class DiscardSink:
@@ -48,9 +49,19 @@ class ParquetSink:
         self._plots = TableWriter(out / f"plots.parquet{PARTIAL}", PlotTable)
         self._truth = TableWriter(out / f"truth.parquet{PARTIAL}", TruthTable)
         self._coverage = TableWriter(out / f"coverage.parquet{PARTIAL}", CoverageTable)
+        self._buffer: list[PlotTable] = []
+        self._buffered = 0
 
     def plots(self, table: PlotTable) -> None:
-        self._plots.write(table)
+        # The simulator hands plots over step by step; rows are written in large row groups.
+        self._buffer.append(table)
+        self._buffered += len(table)
+        if self._buffered >= ROW_GROUP_ROWS:
+            self._write_plots()
+
+    def _write_plots(self) -> None:
+        self._plots.write(PlotTable.concat(self._buffer))
+        self._buffer, self._buffered = [], 0
 
     def truth(self, table: TruthTable) -> None:
         self._truth.write(table)
@@ -66,6 +77,7 @@ class ParquetSink:
         summary: Summary,
     ) -> None:
         """Close the streams, write the small files, and rename everything into place."""
+        self._write_plots()
         for w in (self._plots, self._truth, self._coverage):
             w.close()
         write_table(self.out / f"objects.parquet{PARTIAL}", objects)

@@ -62,6 +62,8 @@ class Simulation:
         self.seed = seed
         children = np.random.SeedSequence(seed).spawn(1 + len(GROUPS))
         self.groups = build_groups(scenario.sensors, children[1:])
+        # The group with the most sensors first: the simulation loop runs it on its own thread.
+        self.groups.sort(key=lambda g: -len(g.infos))
         order = {c.id: i for i, c in enumerate(scenario.sensors)}
         self.infos = sorted((i for g in self.groups for i in g.infos), key=lambda i: order[i.id])
         by_id = {cfg.id: cfg for cfg in scenario.sensors}
@@ -115,11 +117,13 @@ class Simulation:
             ctx = StepContext.build(prev.time, dt, prev.active, prev.llh, prev.position,
                                     prev.velocity, acc, self.objects, index)
             index = ctx.index
-            observed = [pool.submit(g.observe, ctx) for g in self.groups]
-            for future in observed:
-                table = future.result()
+            # The busiest group runs here while the pool takes the others.
+            observed = [pool.submit(g.observe, ctx) for g in self.groups[1:]]
+            tables = [self.groups[0].observe(ctx)] + [f.result() for f in observed]
+            for table in tables:
                 counts += np.bincount(table.sensor, minlength=len(counts))
-                pending.append(table)
+            pending = self._flush(sink, [*pending, *tables], nxt.time - self.max_lag,
+                                  final=k + 1 == total)
             if k % truth_every == 0:
                 truth_rows.append(_truth_rows(prev))
             if k % cover_every == 0:
@@ -129,8 +133,6 @@ class Simulation:
                 sink.coverage(mask)
             prev = nxt
             if (k + 1) % CHUNK_STEPS == 0 or k + 1 == total:
-                pending = self._flush(sink, pending, prev.time - dt - self.max_lag,
-                                      final=k + 1 == total)
                 sink.truth(TruthTable.concat(truth_rows))
                 truth_rows = []
                 if progress:
