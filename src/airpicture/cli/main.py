@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("airpicture.cli.ingest", "decode a real feed (asterix | beast | sbs) into plots"),
     "export": ("airpicture.cli.export", "send a recorded picture as cot | asterix | geojson"),
     "track": ("airpicture.cli.track", "track recorded plots of one nation's sensors into tracks"),
+    "node": ("airpicture.cli.node", "run one nation's node as its own process on a shared bus"),
     "serve": ("airpicture.cli.serve", "serve the COP web page over a short simulated run"),
 }
 """Subcommand name -> (module, one-line help)."""
