@@ -153,3 +153,17 @@ def test_gnn_matches_brute_force_on_small_problems() -> None:
         got = cost[chosen].sum() + 12.0 * (nt - len(chosen))
         assert np.isclose(got, best)
         assert len(np.unique(ti[chosen])) == len(chosen) == len(np.unique(pj[chosen]))
+
+
+def test_compiled_gnn_equals_scipy_assignment_on_random_clusters() -> None:
+    rng = np.random.default_rng(15)
+    for _ in range(60):
+        nt, npl = int(rng.integers(2, 9)), int(rng.integers(1, 9))
+        ti, pj = np.nonzero(rng.random((nt, npl)) < 0.5)
+        if len(ti) == 0:
+            continue
+        cost = rng.uniform(0, 10, len(ti))
+        miss = cost + rng.uniform(0, 5, len(ti))
+        fast, _ = gnn(ti.astype(np.intp), pj.astype(np.intp), cost, miss)
+        ref, _ = gnn(ti.astype(np.intp), pj.astype(np.intp), cost, miss, max_tracks=0)
+        np.testing.assert_array_equal(fast, ref)

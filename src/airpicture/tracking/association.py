@@ -2,9 +2,11 @@
 
 Pairs are given as parallel arrays ``track (K,)``, ``plot (K,)`` (local indices) with a cost
 ``c = d2 + log det S`` (the negative log-likelihood up to a constant). The bipartite graph of
-gated pairs splits into independent clusters (``scipy.sparse.csgraph.connected_components``).
-Clusters of one track and one plot are assigned directly (vectorised); every larger cluster is
-solved by ``scipy.optimize.linear_sum_assignment`` on a dense ``n_t x (n_p + n_t)`` matrix:
+gated pairs splits into independent clusters (union-find in a compiled kernel). A cluster of
+one track takes its cheapest pair; clusters of up to :data:`SMALL_CLUSTER` tracks are solved
+exactly by a compiled shortest-augmenting-path (Hungarian) kernel, larger ones by
+``scipy.optimize.linear_sum_assignment`` (the two are cross-checked in the tests); both solve
+the dense ``n_t x (n_p + n_t)`` matrix:
 ``+inf`` for gated-out pairs, and one finite dummy "miss" column per track whose cost, the gate
 plus the largest ``log det S`` of the track's pairs, is above every gated pair of that track,
 so the problem is always feasible.
@@ -15,11 +17,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from airpicture.tracking import kernels
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
+
+SMALL_CLUSTER = 8
+"""Clusters of up to this many tracks are solved by the compiled Hungarian kernel."""
 
 
 def first_per_key(keys: Index) -> NDArray[np.bool_]:
@@ -50,7 +55,7 @@ def identity_first(
 
 
 def gnn(
-    track: Index, plot: Index, cost: Array, miss_cost: Array
+    track: Index, plot: Index, cost: Array, miss_cost: Array, max_tracks: int = SMALL_CLUSTER
 ) -> tuple[Index, Index]:
     """Global nearest-neighbour assignment of gated pairs.
 
@@ -63,6 +68,9 @@ def gnn(
     miss_cost : (K,) array
         For each pair, a finite cost of leaving its track unassigned; a track's dummy column
         gets the largest over its pairs.
+    max_tracks : int
+        Clusters of up to this many tracks are solved in the compiled kernel, larger ones by
+        ``linear_sum_assignment`` (0: every cluster of two or more tracks by SciPy).
 
     Returns
     -------
@@ -76,25 +84,20 @@ def gnn(
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     tu, t_local = np.unique(track, return_inverse=True)
     pu, p_local = np.unique(plot, return_inverse=True)
-    nt, npl = len(tu), len(pu)
-    graph = coo_matrix((np.ones(K), (t_local, nt + p_local)), shape=(nt + npl, nt + npl))
-    _, labels = connected_components(graph, directed=False)
-    label = labels[t_local]
-    sizes = np.bincount(label, minlength=int(labels.max()) + 1)
-    trivial = sizes[label] == 1
-    chosen: list[Index] = [np.flatnonzero(trivial)]
-    rest = np.flatnonzero(~trivial)
+    chosen, label, big = kernels.gnn_assign(
+        t_local.astype(np.intp), p_local.astype(np.intp), len(tu), len(pu),
+        np.asarray(cost, np.float64), np.asarray(miss_cost, np.float64), max_tracks)
+    out: list[Index] = [np.flatnonzero(chosen)]
+    rest = np.flatnonzero(big)
     rest = rest[np.argsort(label[rest], kind="stable")]
     bounds = np.flatnonzero(np.diff(label[rest])) + 1
     for group in np.split(rest, bounds) if rest.size else []:
-        chosen.append(_solve_cluster(group, t_local[group], p_local[group], cost[group],
-                                     miss_cost[group]))
-    return np.sort(np.concatenate(chosen)), label
+        out.append(solve_cluster(group, t_local[group], p_local[group], cost[group],
+                                 miss_cost[group]))
+    return np.sort(np.concatenate(out)), label.astype(np.intp)
 
 
-def _solve_cluster(
-    pairs: Index, t: Index, p: Index, cost: Array, miss: Array
-) -> Index:
+def solve_cluster(pairs: Index, t: Index, p: Index, cost: Array, miss: Array) -> Index:
     """``linear_sum_assignment`` on one cluster; returns the chosen pair indices."""
     tu, ti = np.unique(t, return_inverse=True)
     pu, pi = np.unique(p, return_inverse=True)

@@ -24,6 +24,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from airpicture.tracking import kernels
 from airpicture.tracking.config import Logic, TrackerConfig
 from airpicture.tracking.state import COASTING, CONFIRMED, DELETED, TENTATIVE, TrackArrays
 
@@ -55,7 +56,7 @@ def record_misses(
     ``miss_gain (N,)`` is each track's SLLR score change per miss, ``log(1 - PD)``.
     """
     late = time - tracks.t_check - config.miss_tolerance * tracks.period
-    missed = late > 0.0
+    missed: NDArray[np.bool_] = np.asarray((late > 0.0) & (tracks.status != DELETED), bool)
     k = np.where(missed, 1 + np.floor(np.maximum(late, 0.0) / tracks.period), 0).astype(np.int32)
     k = np.minimum(k, 32)
     tracks.hits[:] = np.where(k >= 32, np.uint32(0), tracks.hits << np.minimum(k, 31).astype(
@@ -84,10 +85,9 @@ def update_status(tracks: TrackArrays, time: float, config: TrackerConfig) -> No
         confirm = tentative & (tracks.score >= upper)
         drop = tentative & (tracks.score <= lower)
         fade = live & (tracks.score < tracks.score_max - config.sllr_drop)
-    _, P = tracks.combined()
+    pos_var, vel_var = kernels.combined_variances(tracks.x, tracks.P, tracks.mu, s != DELETED)
     dt = time - tracks.time
-    var = (np.trace(P[:, :3, :3], axis1=1, axis2=2)
-           + np.trace(P[:, 3:, 3:], axis1=1, axis2=2) * dt**2)
+    var = pos_var + vel_var * dt**2
     diverged = var > config.max_position_sigma_m**2
     lost = live & (tracks.misses >= config.delete_misses)
     s[confirm] = CONFIRMED

@@ -25,6 +25,16 @@ class Context:
     sensors: SensorArrays
     models: tuple[MotionModel, ...]
 
+    @property
+    def omegas(self) -> Array:
+        """Turn rates ``(r,)`` (rad/s) of the models, 0 for CV."""
+        return np.array([m.omega for m in self.models], np.float64)
+
+    @property
+    def qs(self) -> Array:
+        """Process-noise densities ``(r,)`` (m^2/s^3) of the models."""
+        return np.array([m.q for m in self.models], np.float64)
+
 
 @dataclasses.dataclass(frozen=True)
 class Pairs:

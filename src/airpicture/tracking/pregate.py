@@ -12,8 +12,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from airpicture.messages import SensorKind
-from airpicture.tracking import measurement
+from airpicture.tracking import kernels, measurement
 from airpicture.tracking.gating import candidate_pairs
+from airpicture.tracking.state import DELETED, TrackArrays
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
@@ -23,18 +24,15 @@ MARGIN_M = 200.0
 
 
 def track_balls(
-    xc: Array, Pc: Array, t_track: Array, t_ref: float, half_span: float, k: float, q: float
+    tracks: TrackArrays, t_ref: float, half_span: float, k: float, q: float
 ) -> tuple[Array, Array]:
-    """Predicted positions ``(N, 3)`` at ``t_ref`` and gate radii ``(N,)`` (m) of tracks."""
-    dt = t_ref - t_track
-    pos = xc[:, :3] + xc[:, 3:] * dt[:, None]
-    s_pos = np.sqrt(np.trace(Pc[:, :3, :3], axis1=1, axis2=2))
-    s_vel = np.sqrt(np.trace(Pc[:, 3:, 3:], axis1=1, axis2=2))
-    s_q = np.sqrt(q * np.abs(dt) ** 3)
-    speed = np.linalg.norm(xc[:, 3:], axis=1)
-    span = np.abs(dt) + half_span
-    radius = k * (s_pos + s_vel * span + s_q) + speed * half_span + MARGIN_M
-    return pos, radius
+    """Predicted positions ``(N, 3)`` at ``t_ref`` and gate radii ``(N,)`` (m) of tracks.
+
+    ``radius = k (s_pos + s_vel (|dt| + half_span) + sqrt(q |dt|^3)) + speed half_span
+    + MARGIN_M`` from the IMM-combined estimate; deleted (free) rows get radius -1.
+    """
+    return kernels.track_balls(tracks.x, tracks.P, tracks.mu, tracks.time,
+                               tracks.status != DELETED, t_ref, half_span, k, q, MARGIN_M)
 
 
 def pregate(
@@ -48,7 +46,7 @@ def pregate(
     track_pos: Array,
     track_radius: Array,
     k: float,
-) -> tuple[Index, Index]:
+) -> tuple[Index, Index, Array, Array]:
     """Candidate (track, plot) pairs for ``M`` plots of one sensor.
 
     Parameters
@@ -64,6 +62,13 @@ def pregate(
         From :func:`track_balls`.
     k : float
         Gate width in sigmas.
+
+    Returns
+    -------
+    track, plot : (K,) integer arrays
+        The candidate pairs.
+    plot_pos, plot_cov : (M, 3), (M, 3, 3) arrays
+        The plots' ECEF positions and covariances (NaN for bearings-only plots).
     """
     M = len(zf)
     sites = np.broadcast_to(site, (M, 3))
@@ -71,13 +76,13 @@ def pregate(
     if kind is not SensorKind.ESM:
         pos, cov = measurement.plot_position(kind, zf, sf, sites, rots, np.full(M, site_height))
         plot_radius = k * np.sqrt(np.trace(cov, axis1=1, axis2=2))
-        return candidate_pairs(track_pos, track_radius, pos, plot_radius)
+        return (*candidate_pairs(track_pos, track_radius, pos, plot_radius), pos, cov)
     rel = (track_pos - site) @ rot.T
     rng = np.linalg.norm(rel, axis=1)
-    near = np.flatnonzero(rng <= max_range + track_radius)
+    near = np.flatnonzero((rng <= max_range + track_radius) & (track_radius >= 0.0))
     az_t = np.arctan2(rel[near, 0], rel[near, 1])
     ang_radius = np.minimum(track_radius[near] / np.maximum(rng[near], 1.0), np.pi)
     t_points = np.stack([np.sin(az_t), np.cos(az_t)], axis=1)
     p_points = np.stack([np.sin(zf[:, 0]), np.cos(zf[:, 0])], axis=1)
     t, p = candidate_pairs(t_points, ang_radius, p_points, k * sf[:, 0])
-    return near[t], p
+    return near[t], p, np.full((M, 3), np.nan), np.full((M, 3, 3), np.nan)

@@ -23,10 +23,11 @@ from numpy.typing import NDArray
 
 from airpicture.messages import SensorKind
 from airpicture.plot_table import PlotTable
-from airpicture.tracking import association, filters, jpda, measurement
+from airpicture.tracking import association, filters, jpda, kernels, measurement
 from airpicture.tracking.config import Association
+from airpicture.tracking.filters import FilterKind
 from airpicture.tracking.gating import chi2_gate
-from airpicture.tracking.imm import imm_combine, imm_mode_update, imm_predict
+from airpicture.tracking.imm import imm_mode_update
 from airpicture.tracking.initiation import can_initiate, initiate
 from airpicture.tracking.management import record_hits
 from airpicture.tracking.pairs import (
@@ -37,7 +38,7 @@ from airpicture.tracking.pairs import (
     sigma_of,
 )
 from airpicture.tracking.pregate import pregate, track_balls
-from airpicture.tracking.state import COASTING, CONFIRMED, TrackArrays
+from airpicture.tracking.state import COASTING, CONFIRMED, DELETED, TrackArrays
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
@@ -85,8 +86,29 @@ def process_round(
     born = _initiate(plots, np.flatnonzero(free), sensor, ctx, zf, sf, R, next_id)
     if len(born) == 0:
         return Round(tracks, touched, next_id)
-    out = TrackArrays.concat([tracks, born])
-    return Round(out, np.concatenate([touched, np.ones(len(born), bool)]), next_id + len(born))
+    out, rows = place(tracks, born)
+    touched = np.concatenate([touched, np.zeros(len(out) - len(tracks), bool)])
+    touched[rows] = True
+    return Round(out, touched, next_id + len(born))
+
+
+def place(tracks: TrackArrays, born: TrackArrays) -> tuple[TrackArrays, Index]:
+    """Write ``born`` into free (deleted) rows of ``tracks``, growing it when they run short.
+
+    The table grows by at least half its length, so births cost ``O(born)`` amortised instead
+    of a copy of every track. Returns the table (the same object unless it grew) and the rows.
+    """
+    free = np.flatnonzero(tracks.status == DELETED)
+    short = len(born) - len(free)
+    if short > 0:
+        extra = TrackArrays.blank(max(short, len(tracks) // 2, 64), tracks.models)
+        extra.status[:] = DELETED
+        tracks = TrackArrays.concat([tracks, extra])
+        free = np.flatnonzero(tracks.status == DELETED)
+    rows = free[: len(born)]
+    for name, col in born.columns().items():
+        getattr(tracks, name)[rows] = col
+    return tracks, rows
 
 
 def _gate(
@@ -101,21 +123,28 @@ def _gate(
         return Pairs(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, r, 6)),
                      np.zeros((0, r, 6, 6)), np.zeros((0, r)), np.zeros(0), np.zeros(0),
                      np.zeros(0))
-    xc, Pc = tracks.combined()
     t_ref = float(plots.time.mean())
     half_span = float(np.abs(plots.time - t_ref).max())
     dims = int(np.bitwise_count(group.astype(np.uint64)).max())
     k = math.sqrt(chi2_gate(cfg.gate_probability, dims))
     q = max(mm.q for mm in ctx.models)
-    pos, radius = track_balls(xc, Pc, tracks.time, t_ref, half_span, k, q)
-    ti, pj = pregate(kind, zf, sigma_of(zf, R), sens.site[sensor], sens.rot[sensor],
-                     float(sens.llh[sensor, 2]), float(sens.max_range[sensor]), pos, radius, k)
-    clash = (plots.icao[pj] >= 0) & (tracks.icao[ti] >= 0) & (plots.icao[pj] != tracks.icao[ti])
-    ti, pj = ti[~clash], pj[~clash]
+    pos, radius = track_balls(tracks, t_ref, half_span, k, q)
+    ti, pj, _, _ = pregate(
+        kind, zf, sigma_of(zf, R), sens.site[sensor], sens.rot[sensor],
+        float(sens.llh[sensor, 2]), float(sens.max_range[sensor]), pos, radius, k)
+    if (plots.icao >= 0).any():
+        clash = ((plots.icao[pj] >= 0) & (tracks.icao[ti] >= 0)
+                 & (plots.icao[pj] != tracks.icao[ti]))
+        ti, pj = ti[~clash], pj[~clash]
+    layout = _fast_layout(ctx, sensor)
     dt = plots.time[pj] - tracks.time[ti]
-    xp, Pp, c = imm_predict(tracks.x[ti], tracks.P[ti], tracks.mu[ti], dt, ctx.models,
-                            cfg.mode_sojourn_s)
-    xk, Pk = imm_combine(xp, Pp, c)
+    xp, Pp, c, xk, Pk = kernels.imm_predict_pairs(
+        tracks.x, tracks.P, tracks.mu, ti, dt, ctx.omegas, ctx.qs, cfg.mode_sojourn_s)
+    if layout is not None:
+        gates = np.array([chi2_gate(cfg.gate_probability, m) if m else 0.0 for m in range(7)])
+        d2, logdet, gate, ok = kernels.ekf_gate(layout, xk, Pk, pj, group, zf, R,
+                                                sens.site[sensor], sens.rot[sensor], gates)
+        return Pairs(ti, pj, xp, Pp, c, d2, logdet, gate).take(ok)
     d2 = np.full(len(ti), np.inf)
     logdet = np.zeros(len(ti))
     gate = np.zeros(len(ti))
@@ -129,6 +158,14 @@ def _gate(
     return pairs.take(d2 < gate)
 
 
+def _fast_layout(ctx: Context, sensor: int) -> int | None:
+    """Layout code of the compiled EKF kernels for ``sensor``, or None for the NumPy path."""
+    if ctx.sensors.filter[sensor] is not FilterKind.EKF:
+        return None
+    return {SensorKind.RADAR: kernels.RADAR, SensorKind.ADSB: kernels.ADSB}.get(
+        ctx.sensors.kinds[sensor])
+
+
 def _associate(tracks: TrackArrays, plots: PlotTable, pairs: Pairs) -> Index:
     """Identity-first, then GNN: indices of the chosen pairs."""
     cost = pairs.d2 + pairs.logdet
@@ -137,14 +174,18 @@ def _associate(tracks: TrackArrays, plots: PlotTable, pairs: Pairs) -> Index:
     icao_t = tracks.icao[ti].astype(np.int64)
     icao_p = plots.icao[pj].astype(np.int64)
     forced = association.identity_first(ti, pj, cost, icao_t, icao_p)
-    values, counts = np.unique(tracks.mode3a, return_counts=True)
-    unique_m3 = np.isin(tracks.mode3a[ti], values[counts == 1]) & (tracks.mode3a[ti] >= 0)
-    m3_t = np.where(unique_m3, tracks.mode3a[ti], -1).astype(np.int64)
     m3_p = np.where(icao_p < 0, plots.mode3a[pj], -1).astype(np.int64)
-    free = ~np.isin(ti, ti[forced]) & ~np.isin(pj, pj[forced])
-    second = np.flatnonzero(free)[association.identity_first(
-        ti[free], pj[free], cost[free], m3_t[free], m3_p[free])]
-    forced[second] = True
+    if (m3_p >= 0).any():
+        values, counts = np.unique(tracks.mode3a[tracks.status != DELETED], return_counts=True)
+        unique_m3 = np.isin(tracks.mode3a[ti], values[counts == 1]) & (tracks.mode3a[ti] >= 0)
+        m3_t = np.where(unique_m3, tracks.mode3a[ti], -1).astype(np.int64)
+        free = ~np.isin(ti, ti[forced]) & ~np.isin(pj, pj[forced])
+        second = np.flatnonzero(free)[association.identity_first(
+            ti[free], pj[free], cost[free], m3_t[free], m3_p[free])]
+        forced[second] = True
+    if not forced.any():
+        chosen, _ = association.gnn(ti, pj, cost, miss)
+        return chosen
     rest = np.flatnonzero(~np.isin(ti, ti[forced]) & ~np.isin(pj, pj[forced]))
     chosen, _ = association.gnn(ti[rest], pj[rest], cost[rest], miss[rest])
     return np.sort(np.concatenate([np.flatnonzero(forced), rest[chosen]]))
@@ -162,9 +203,21 @@ def _update(
     ll = np.zeros((A, r))
     gain = np.zeros(A)
     pd = float(ctx.sensors.pd[sensor])
+    layout = _fast_layout(ctx, sensor)
+    if layout is not None and A:
+        x_new, P_new, ll, fine = kernels.ekf_update(
+            layout, pairs.x, pairs.P, pairs.plot, group, zf, R, ctx.sensors.site[sensor],
+            ctx.sensors.rot[sensor])
+        if not fine:
+            raise np.linalg.LinAlgError("innovation covariance not positive definite")
     for code in np.unique(group[pairs.plot]):
         sel = np.flatnonzero(group[pairs.plot] == code)
         cols = group_columns(int(code), measurement.FULL_SIZE[kind])
+        density = ctx.sensors.clutter_density(sensor, cols)
+        gain[sel] = math.log(pd / density) + filters.log_likelihood(
+            pairs.d2[sel], pairs.logdet[sel], len(cols))
+        if layout is not None:
+            continue
         j = np.repeat(pairs.plot[sel], r)
         xm = pairs.x[sel].reshape(-1, 6)
         Pm = pairs.P[sel].reshape(-1, 6, 6)
@@ -174,9 +227,6 @@ def _update(
         P_new[sel] = Pu.reshape(-1, r, 6, 6)
         d2, logdet = filters.mahalanobis(y, lin.S)
         ll[sel] = filters.log_likelihood(d2, logdet, len(cols)).reshape(-1, r)
-        density = ctx.sensors.clutter_density(sensor, cols)
-        gain[sel] = math.log(pd / density) + filters.log_likelihood(
-            pairs.d2[sel], pairs.logdet[sel], len(cols))
     rows = pairs.track
     tracks.x[rows] = x_new
     tracks.P[rows] = P_new

@@ -6,12 +6,16 @@ after its end has been seen (or on :meth:`Tracker.flush`); inside a batch each s
 form one round (:func:`airpicture.tracking.scan.process_round`), sensors in the order of their
 first plot, then missed opportunities are counted and track status updated at the batch end.
 
-Late plots: the tracker keeps a snapshot of the tracks before every batch of the last
-``lag_s`` seconds and the plots of those batches. A plot older than the processed data time but
-within ``lag_s`` rolls the tracks back to the snapshot before its batch and re-processes the
-buffered plots with it, so the result is the one an in-order run gives; older plots are
-rejected as ``late``. Output rows of re-processed batches are emitted again and supersede the
-earlier ones.
+Late plots: the tracker keeps a snapshot of the tracks before one batch in every ``lag_s``
+seconds (enough to reach back ``lag_s``) and the plots processed since the oldest. A plot
+older than the processed data time but within ``lag_s`` rolls the tracks back to the newest
+snapshot at or before its batch and re-processes the buffered plots with it, so the result is
+the one an in-order run gives; older plots are rejected as ``late``. Output rows of
+re-processed batches are emitted again and supersede the earlier ones.
+
+Deleted tracks leave their rows as free slots that new tracks reuse (the table grows by half
+when they run out), so no batch copies every track; :attr:`Tracker.tracks` lists the live
+ones in track-number order.
 
 The tracker reads no clock: "far in the future" is judged against ``now`` when the caller
 gives it, else against the median time of the plots of the call.
@@ -102,8 +106,10 @@ class Tracker:
 
     @property
     def tracks(self) -> TrackArrays:
-        """The live tracks (do not modify)."""
-        return self._tracks
+        """The live tracks, in track-number order (a copy)."""
+        t = self._tracks
+        live = np.flatnonzero(t.status != DELETED)
+        return t.take(live[np.argsort(t.id[live], kind="stable")])
 
     def process(self, plots: PlotTable, now: float | None = None) -> TrackerOutput:
         """Validate and buffer ``plots``, then process every batch that is complete.
@@ -139,7 +145,7 @@ class Tracker:
 
     def picture(self, time: float, confirmed_only: bool = True) -> TrackTable:
         """Live tracks predicted to data time ``time`` (s), one row each; tracks unchanged."""
-        t = self._tracks
+        t = self.tracks
         if confirmed_only:
             t = t.take(t.status == CONFIRMED)
         dt = time - t.time
@@ -149,15 +155,19 @@ class Tracker:
         return dataclasses.replace(table, time=np.full(len(t), time), state=xc, covariance=Pc)
 
     def _roll_back(self, earliest: float) -> None:
-        """Restore the snapshot before the batch of ``earliest`` and re-queue later plots."""
+        """Restore the snapshot before the batch of ``earliest`` and re-queue later plots.
+
+        That is the latest snapshot taken at or before the batch's start (or the first after
+        it, when none is older: nothing was processed in between).
+        """
         start = self._batch(np.array([earliest]))[0] * self.config.batch_s
-        keep = [s for s in self._snapshots if s.start < start]
-        redo = [s for s in self._snapshots if s.start >= start]
-        if not redo:
+        if not self._snapshots:
             return
-        snap = redo[0]
+        before = [i for i, s in enumerate(self._snapshots) if s.start <= start]
+        at = before[-1] if before else 0
+        snap = self._snapshots[at]
         self._tracks, self._next_id, self._done = snap.tracks, snap.next_id, snap.start
-        self._snapshots = keep
+        self._snapshots = self._snapshots[:at]
         back = self._history.time >= snap.start
         self._pending = PlotTable.concat([self._history.take(back), self._pending])
         self._history = self._history.take(~back)
@@ -184,15 +194,20 @@ class Tracker:
         self._pending = pending.take(~ready)
         self._history = PlotTable.concat([self._history, done])
         horizon = self._done - self.config.lag_s - dt
-        self._history = self._history.take(self._history.time >= horizon)
-        self._snapshots = [s for s in self._snapshots if s.start >= horizon]
+        older = [i for i, s in enumerate(self._snapshots) if s.start <= horizon]
+        if older:  # keep the newest snapshot at or before the horizon and all later ones
+            self._snapshots = self._snapshots[older[-1]:]
+        keep_from = self._snapshots[0].start if self._snapshots else horizon
+        self._history = self._history.take(self._history.time >= min(keep_from, horizon))
         return tables, counts
 
     def _process_batch(
         self, plots: PlotTable, start: float, end: float, counts: NDArray[np.int64]
     ) -> TrackTable:
         """All rounds of one batch, then management at ``end``; returns the output rows."""
-        if self.config.lag_s > 0.0:
+        every = max(self.config.lag_s, self.config.batch_s)
+        if self.config.lag_s > 0.0 and (not self._snapshots
+                                        or start >= self._snapshots[-1].start + every):
             self._snapshots.append(_Snapshot(start, self._tracks.copy(), self._next_id))
         sensors, first = np.unique(plots.sensor, return_index=True)
         touched = np.zeros(len(self._tracks), bool)
@@ -212,11 +227,10 @@ class Tracker:
                                                               math.log(1.0 - pd)))
         update_status(self._tracks, end, self.config)
         changed = touched | (before != self._tracks.status)
-        out = self._tracks.take(changed).to_table(self.config.nation)
-        dead = self._tracks.status == DELETED
-        if dead.any():
-            self._tracks = self._tracks.take(~dead)
-        self._done = end
+        emit = np.flatnonzero(changed)
+        out = self._tracks.take(emit[np.argsort(self._tracks.id[emit], kind="stable")]).to_table(
+            self.config.nation)
+        self._done = end  # deleted rows stay as free slots for new tracks (scan.place)
         return out
 
 
