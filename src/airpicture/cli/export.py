@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from airpicture.io.asterix_cat062 import SdpsIdentity, encode_cat062
+from airpicture.io.asterix_cat062 import SdpsIdentity
+from airpicture.io.asterix_cat062_fast import encode_cat062_fast
 from airpicture.io.asterix_common import unix2tod
 from airpicture.io.asterix_status import ServiceStatus, encode_cat065
 from airpicture.io.cot import TAK_MULTICAST, cot_events
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "cot":
                 messages = cot_events(tracks, args.update_interval)
             else:
-                messages = encode_cat062(tracks, ident)
+                messages = encode_cat062_fast(tracks, ident)
                 messages.append(encode_cat065(ServiceStatus(
                     sac=args.sac, sic=args.sic, service=1, tod_s=float(unix2tod(t)),
                     message_type=2, batch=batch_no & 0xFF)))

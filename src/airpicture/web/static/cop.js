@@ -12,6 +12,10 @@ const NATION_COLOURS = { JPN: "#ff6b6b", AUS: "#f7b731", USA: "#4b9bec", PHL: "#
 const PICTURE = "picture";
 const TRAIL_POINTS = 40;
 const LABEL_LIMIT = 600;
+// Above this many tracks in view, ellipses, leaders and trails are left out (the selected
+// track keeps its own): at a whole-region zoom they are sub-pixel clutter, and building and
+// drawing them for 10,000 tracks costs most of a frame with software GL. Zoom in to see them.
+const DETAIL_LIMIT = 1500;
 
 const state = {
   view: PICTURE,
@@ -25,6 +29,7 @@ const state = {
   filter: "",
   status: null,
   head: null,
+  detailed: 0,             // tracks drawn with ellipse, leader and trail (DETAIL_LIMIT)
 };
 
 // Test and debugging hooks.
@@ -33,6 +38,7 @@ const cop = (window.cop = {
   applied: 0,
   errors: [],
   state,
+  get map() { return map; },
   visibleKeys() {
     if (!map || !map.getLayer("tracks")) return [];
     const seen = new Set();
@@ -66,6 +72,7 @@ window.addEventListener("error", (e) => cop.errors.push(String(e.message)));
 
 let map = null;
 let socket = null;
+let detailTimer = null;
 
 // ---------------------------------------------------------------- helpers
 
@@ -185,23 +192,49 @@ function addLayers() {
   map.on("mouseenter", "tracks", () => { map.getCanvas().style.cursor = "pointer"; });
   map.on("mouseleave", "tracks", () => { map.getCanvas().style.cursor = ""; });
   map.on("render", drawLabels);
-  map.on("moveend", () => { if ($("ly-area").checked) subscribe(); });
+  map.on("moveend", () => {
+    if ($("ly-area").checked) subscribe();
+    if (state.tracks.size > DETAIL_LIMIT) {  // the tracks in view changed: redo the detail
+      clearTimeout(detailTimer);
+      detailTimer = setTimeout(refreshMap, 250);
+    }
+  });
+}
+
+function inView(tracks) {
+  const b = map.getBounds();
+  const w = b.getWest(), e = b.getEast(), s = b.getSouth(), n = b.getNorth();
+  if (e - w >= 360) return tracks;
+  return tracks.filter((t) => {
+    const x = nearLon(t.lon);
+    return t.lat >= s && t.lat <= n && x >= w && x <= e;
+  });
+}
+
+function detailTracks(tracks) {
+  if (tracks.length <= DETAIL_LIMIT) return tracks;
+  const shown = inView(tracks);
+  if (shown.length <= DETAIL_LIMIT) return shown;
+  const sel = state.tracks.get(state.selected);
+  return sel ? [sel] : [];
 }
 
 function refreshMap() {
   const tracks = [...state.tracks.values()];
+  const detail = detailTracks(tracks);
+  state.detailed = detail.length;
   const point = (t) => ({ type: "Feature", geometry: { type: "Point", coordinates: [t.lon, t.lat] },
     properties: { key: t.key, identity: t.identity, stn: t.stn ?? -1 } });
   map.getSource("tracks").setData({ type: "FeatureCollection", features: tracks.map(point) });
   map.getSource("ellipses").setData({ type: "FeatureCollection",
-    features: $("ly-ellipses").checked ? tracks.map((t) => ({ type: "Feature", properties: {},
+    features: $("ly-ellipses").checked ? detail.map((t) => ({ type: "Feature", properties: {},
       geometry: { type: "Polygon", coordinates: [ellipseRing(t)] } })) : [] });
   map.getSource("leaders").setData({ type: "FeatureCollection",
-    features: tracks.map((t) => ({ type: "Feature", properties: {},
+    features: detail.map((t) => ({ type: "Feature", properties: {},
       geometry: { type: "LineString", coordinates: leader(t) } })) });
   const trails = [];
   if ($("ly-trails").checked) {
-    for (const t of tracks) {
+    for (const t of detail) {
       const pts = state.trails.get(t.key);
       if (pts && pts.length > 1) {
         trails.push({ type: "Feature", properties: {},
