@@ -143,6 +143,7 @@ class Sites:
         self.rotation = ecef2enu_rotation(self.llh[:, :2])
         self.radius = mean_earth_radius(self.llh[:, 0])
         self.min_range = np.zeros(len(self.index))
+        self._candidates: tuple[SpatialIndex, float, Pairs] | None = None
         self._trees = {
             float(r): (np.flatnonzero(self.max_range == r).astype(np.int64),
                        cKDTree(self.ecef[self.max_range == r]))
@@ -150,21 +151,30 @@ class Sites:
         }
 
     def pairs(self, ctx: StepContext, eligible: Mask, margin: float) -> Pairs:
-        """Eligible active objects within ``max_range + margin`` (straight line) of each site."""
+        """Eligible active objects within ``max_range + margin`` (straight line) of each site,
+        ordered by site. The candidates are found once per spatial index (widened by what
+        objects can move while it is in use) and filtered each step."""
         if len(ctx.active) == 0 or len(self.index) == 0:
             return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        cached = self._candidates
+        if cached is None or cached[0] is not ctx.index or cached[1] != margin:
+            cached = self._candidates = (ctx.index, margin, self._search(ctx.index, margin))
+        near = cached[2]
+        keep = eligible[near.obj] & ctx.active[near.obj]
+        return near.take(keep)
+
+    def _search(self, index: SpatialIndex, margin: float) -> Pairs:
         sensors, objs = [], []
         # Sites of equal range share one tree query, all in C.
         margin += SpatialIndex.STALE_MARGIN_M
         for radius, (rows, tree) in self._trees.items():
-            found = tree.sparse_distance_matrix(ctx.index.tree, radius + margin,
+            found = tree.sparse_distance_matrix(index.tree, radius + margin,
                                                 output_type="ndarray")
             sensors.append(rows[found["i"]])
             objs.append(found["j"].astype(np.int64))
         s = np.concatenate(sensors)
-        ids = np.concatenate(objs)
-        keep = eligible[ids] & ctx.active[ids]
-        return Pairs(s[keep], ids[keep])
+        order = np.argsort(s.astype(np.int16), kind="stable")  # radix sort by site
+        return Pairs(s[order], np.concatenate(objs)[order])
 
     def sample(self, ctx: StepContext, pairs: Pairs, tau: F64
                ) -> tuple[F64, F64, F64, F64, Mask]:
