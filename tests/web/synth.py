@@ -49,7 +49,9 @@ def _state(lat: float, lon: float, alt: float, t: float) -> list[float]:
 def frame(k: int) -> PictureSnapshot:
     t = T0 + k
     cov = np.diag([300.0**2, 200.0**2, 100.0**2, 10.0, 10.0, 10.0]).ravel().tolist()
-    tracks, jpn, aus = [], [], []
+    tracks: list[SystemTrack] = []
+    jpn: list[LocalTrack] = []
+    aus: list[LocalTrack] = []
     for i, (stn, lat, lon, alt) in enumerate(PLACES):
         state = _state(lat, lon, alt, t)
         nation = "JPN" if i % 2 == 0 else "AUS"

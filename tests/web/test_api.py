@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from airpicture.messages import Identity, IdentityOverride
 from airpicture.web.app import NODE_MODULES, create_app
 from airpicture.web.basemap import split_line, split_ring
+from airpicture.web.compact import decode_delta
 from airpicture.web.recording import RecordedSource
 from tests.web.synth import PLACES, SENSORS, synthetic_source
 
@@ -33,7 +35,7 @@ def client(synth: RecordedSource) -> Iterator[TestClient]:
         yield c
 
 
-def stns(body: dict) -> set[int]:
+def stns(body: dict[str, Any]) -> set[int]:
     return {t["stn"] for t in body["tracks"]}
 
 
@@ -108,6 +110,42 @@ def test_websocket_subscription_snapshot_then_deltas(client: TestClient,
         assert sorted(t["key"] for t in aus["tracks"]) == ["AUS:2", "AUS:4", "AUS:6", "AUS:8"]
 
 
+def test_compact_deltas_rebuild_the_api_tracks_exactly(client: TestClient,
+                                                        synth: RecordedSource) -> None:
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"type": "subscribe", "view": "picture", "format": "compact",
+                                 "alt_m": [0, 11500]}))
+        snap = ws.receive_json()
+        assert snap["type"] == "snapshot"
+        held = {t["key"]: t for t in snap["tracks"]}
+        slot_of = [t["key"] for t in snap["tracks"]]
+        assert "S105" not in held  # 12,000 m: outside the band
+        for _ in range(2):
+            assert synth.advance()
+            frame = ws.receive_bytes()
+            head, moves = decode_delta(frame)
+            assert head["type"] == "delta" and head["format"] == "compact"
+            assert head["upsert"] == [] and head["remove"] == []
+            assert len(moves) == len(held)
+            for m in moves:  # only kinematics travel: the labels stay as they were
+                t = held[slot_of[m.pop("slot")]]
+                assert m["lon"] != t["lon"]
+                t.update(m)
+            api = client.get("/api/tracks", params={"alt": "0,11500"}).json()
+            assert head["epoch"] == api["epoch"]
+            assert {t["key"]: t for t in api["tracks"]} == held  # exact, every field
+        # a label change goes as a full row, in its slot; the others still move
+        r = client.post("/api/tracks/101/identity",
+                        json={"identity": "hostile", "operator": "watch-1"})
+        assert r.status_code == 202
+        head, moves = decode_delta(ws.receive_bytes())
+        assert [t["key"] for t in head["upsert"]] == ["S101"]
+        assert head["upsert"][0]["identity"] == "hostile"
+        assert head["slots"] == [slot_of.index("S101")]
+        assert len(head["upsert"]) + len(moves) <= len(held)
+        assert len(frame) < len(json.dumps(api["tracks"])) / 2
+
+
 @pytest.mark.parametrize(("message", "code"), [
     ("not json", 4400),
     (json.dumps({"type": "subscribe", "bbox": [1, 2, 3]}), 4400),
@@ -116,6 +154,7 @@ def test_websocket_subscription_snapshot_then_deltas(client: TestClient,
     (json.dumps({"type": "subscribe", "view": "XYZ"}), 4400),
     (json.dumps({"type": "hello"}), 4400),
     (json.dumps({"type": "subscribe", "extra": 1}), 4400),
+    (json.dumps({"type": "subscribe", "format": "xml"}), 4400),
     (json.dumps({"type": "subscribe", "view": "x" * 5000}), 4413),
 ])
 def test_malformed_subscriptions_are_refused_and_others_still_served(

@@ -207,6 +207,26 @@ def test_an_identity_set_in_the_page_reaches_the_api(cop: Cop) -> None:
     assert cop.errors == []
 
 
+def test_compact_deltas_keep_the_page_equal_to_the_api(cop: Cop) -> None:
+    """After several binary deltas (moves, identity rows, tracks coming and going) the
+    page holds exactly what the API serves, and draws it there."""
+    for _ in range(3):
+        assert cop.source.advance()
+        epoch = cop.api("/api/status")["epoch"]
+        cop.page.wait_for_function(f"window.cop.state.head.epoch === {epoch}")
+    cop.settle()
+    api = {t["key"]: t for t in cop.api("/api/tracks")["tracks"]}
+    page = cop.js("() => JSON.parse(JSON.stringify([...window.cop.state.tracks.values()]))")
+    assert {t["key"]: t for t in page} == api
+    assert cop.js("() => window.cop.state.head.format") == "compact"
+    assert sorted(cop.js("() => window.cop.visibleKeys()")) == sorted(api)
+    for key in list(api)[:5]:
+        lon, lat = cop.js("(k) => window.cop.renderedPosition(k)", key)
+        assert (lon - api[key]["lon"] + 180) % 360 - 180 == pytest.approx(0, abs=0.01)
+        assert lat == pytest.approx(api[key]["lat"], abs=0.01)  # tile grid
+    assert cop.errors == []
+
+
 def test_time_slider_replays_the_recording(cop: Cop) -> None:
     times = cop.api("/api/history")["times"]
     assert len(times) == cop.source.position + 1

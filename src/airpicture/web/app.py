@@ -21,8 +21,11 @@ REST (JSON; errors are ``{"error": "..."}`` with a 4xx status):
 WebSocket ``/ws``: the client sends ``{"type": "subscribe", "view": "picture",
 "bbox": [w, s, e, n] | null, "alt_m": [lo, hi] | null}`` (again at any time to change it);
 the server answers ``{"type": "snapshot", ...}`` with every track in the subscription, then
-``{"type": "delta", "upsert": [...], "remove": [keys]}`` per new picture. A malformed
-subscription is answered with ``{"type": "error"}`` and close code 4400 (4413: too large).
+``{"type": "delta", "upsert": [...], "remove": [keys]}`` per new picture. With
+``"format": "compact"`` in the subscription, each delta is one binary frame instead: moving
+tracks as columns of numbers, full rows only for new tracks and changed labels
+(:mod:`airpicture.web.compact`; the page uses it). A malformed subscription is answered with
+``{"type": "error"}`` and close code 4400 (4413: too large).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from airpicture import geo
 from airpicture.messages import Identity, IdentityOverride, SensorInfo, encode_json
 from airpicture.web.basemap import basemap_layers, split_line, split_ring
+from airpicture.web.compact import CompactEncoder
 from airpicture.web.hub import PICTURE, Hub, SnapshotViews
 from airpicture.web.source import PictureSource
 from airpicture.web.views import Area, TrackView, filter_views
@@ -75,6 +79,10 @@ class Subscribe(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     view: str = PICTURE
     bbox: list[float] | None = None
     alt_m: list[float] | None = None
+    format: str = "json"
+
+
+FORMATS = ("json", "compact")
 
 
 class IdentityRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -450,6 +458,8 @@ async def _stream(websocket: WebSocket, hub: Hub) -> None:
                 sub = msgspec.json.decode(raw, type=Subscribe)
                 if sub.type != "subscribe":
                     raise ValueError(f"unknown message type {sub.type!r} (subscribe)")
+                if sub.format not in FORMATS:
+                    raise ValueError(f"unknown format {sub.format[:32]!r} (json, compact)")
                 area = Area(bbox=sub.bbox, alt_m=sub.alt_m).validate()
             except (msgspec.DecodeError, ValueError) as exc:
                 await fail(4400, f"bad subscription: {exc}")
@@ -458,11 +468,12 @@ async def _stream(websocket: WebSocket, hub: Hub) -> None:
             if current is not None and current.view(sub.view) is None:
                 await fail(4400, f"bad subscription: no view {sub.view!r}")
                 return
-            subscription.update(view=sub.view, area=area)
+            subscription.update(view=sub.view, area=area, format=sub.format)
             resubscribed.set()
 
     async def writer() -> None:
         sent: dict[str, TrackView] = {}
+        compact = CompactEncoder()
         fresh = True
         while True:
             changed = hub.changed()
@@ -475,10 +486,14 @@ async def _stream(websocket: WebSocket, hub: Hub) -> None:
                         "view": subscription["view"], "count": len(views)}
                 if fresh:
                     msg: dict[str, Any] = {"type": "snapshot", **head, "tracks": now}
+                    await websocket.send_text(encode_json(msg).decode())
+                    compact.snapshot(now)
+                elif subscription["format"] == "compact":
+                    await websocket.send_bytes(compact.delta(now, head))
                 else:
                     upsert, remove = _delta(sent, now)
                     msg = {"type": "delta", **head, "upsert": upsert, "remove": remove}
-                await websocket.send_text(encode_json(msg).decode())
+                    await websocket.send_text(encode_json(msg).decode())
                 sent = {x.key: x for x in now}
                 fresh = False
             waiter = asyncio.ensure_future(changed.wait())

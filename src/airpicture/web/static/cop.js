@@ -16,6 +16,10 @@ const LABEL_LIMIT = 600;
 // track keeps its own): at a whole-region zoom they are sub-pixel clutter, and building and
 // drawing them for 10,000 tracks costs most of a frame with software GL. Zoom in to see them.
 const DETAIL_LIMIT = 1500;
+// Above this many tracks the table is rebuilt at most every TABLE_EVERY_MS (a timer, not in
+// the frame that applies an update), and only while it is on screen.
+const TABLE_LIMIT = 2000;
+const TABLE_EVERY_MS = 2000;
 
 const state = {
   view: PICTURE,
@@ -30,7 +34,11 @@ const state = {
   status: null,
   head: null,
   detailed: 0,             // tracks drawn with ellipse, leader and trail (DETAIL_LIMIT)
+  slots: [],               // slot -> track (the compact deltas' moves name tracks by slot)
 };
+
+// The "tracks" source's features, updated in place: one feature per track, by key.
+const points = { features: [], index: new Map(), dirty: true };
 
 // Test and debugging hooks.
 const cop = (window.cop = {
@@ -205,8 +213,9 @@ function inView(tracks) {
   const b = map.getBounds();
   const w = b.getWest(), e = b.getEast(), s = b.getSouth(), n = b.getNorth();
   if (e - w >= 360) return tracks;
+  const c = map.getCenter().lng;
   return tracks.filter((t) => {
-    const x = nearLon(t.lon);
+    const x = t.lon + 360 * Math.round((c - t.lon) / 360);
     return t.lat >= s && t.lat <= n && x >= w && x <= e;
   });
 }
@@ -219,19 +228,69 @@ function detailTracks(tracks) {
   return sel ? [sel] : [];
 }
 
+function point(t) {
+  return { type: "Feature", geometry: { type: "Point", coordinates: [t.lon, t.lat] },
+    properties: { key: t.key, identity: t.identity, stn: t.stn ?? -1 } };
+}
+
+function pointsReset() {
+  points.features = [];
+  points.index.clear();
+  for (const t of state.tracks.values()) pointPut(t);
+}
+
+function pointPut(t) {
+  const i = points.index.get(t.key);
+  if (i === undefined) {
+    points.index.set(t.key, points.features.length);
+    points.features.push(point(t));
+  } else {
+    points.features[i] = point(t);
+  }
+  points.dirty = true;
+}
+
+function pointMove(t) {
+  const i = points.index.get(t.key);
+  if (i === undefined) { pointPut(t); return; }
+  const c = points.features[i].geometry.coordinates;
+  c[0] = t.lon; c[1] = t.lat;
+  points.dirty = true;
+}
+
+function pointRemove(key) {
+  const i = points.index.get(key);
+  if (i === undefined) return;
+  const last = points.features.pop();
+  if (i < points.features.length) {
+    points.features[i] = last;
+    points.index.set(last.properties.key, i);
+  }
+  points.index.delete(key);
+  points.dirty = true;
+}
+
+// Sets a GeoJSON source's features, unless it was empty and stays empty: every setData
+// reloads the source's tiles and re-renders the map (on software GL a frame of its own).
+const sourceSizes = new Map();
+function setFeatures(name, features) {
+  if (features.length === 0 && sourceSizes.get(name) === 0) return;
+  map.getSource(name).setData({ type: "FeatureCollection", features });
+  sourceSizes.set(name, features.length);
+}
+
 function refreshMap() {
   const tracks = [...state.tracks.values()];
   const detail = detailTracks(tracks);
   state.detailed = detail.length;
-  const point = (t) => ({ type: "Feature", geometry: { type: "Point", coordinates: [t.lon, t.lat] },
-    properties: { key: t.key, identity: t.identity, stn: t.stn ?? -1 } });
-  map.getSource("tracks").setData({ type: "FeatureCollection", features: tracks.map(point) });
-  map.getSource("ellipses").setData({ type: "FeatureCollection",
-    features: $("ly-ellipses").checked ? detail.map((t) => ({ type: "Feature", properties: {},
-      geometry: { type: "Polygon", coordinates: [ellipseRing(t)] } })) : [] });
-  map.getSource("leaders").setData({ type: "FeatureCollection",
-    features: detail.map((t) => ({ type: "Feature", properties: {},
-      geometry: { type: "LineString", coordinates: leader(t) } })) });
+  if (points.dirty) {  // once per update; not when only the selection or the layers changed
+    map.getSource("tracks").setData({ type: "FeatureCollection", features: points.features });
+    points.dirty = false;
+  }
+  setFeatures("ellipses", $("ly-ellipses").checked ? detail.map((t) => ({ type: "Feature",
+    properties: {}, geometry: { type: "Polygon", coordinates: [ellipseRing(t)] } })) : []);
+  setFeatures("leaders", detail.map((t) => ({ type: "Feature", properties: {},
+    geometry: { type: "LineString", coordinates: leader(t) } })));
   const trails = [];
   if ($("ly-trails").checked) {
     for (const t of detail) {
@@ -242,15 +301,16 @@ function refreshMap() {
       }
     }
   }
-  map.getSource("trails").setData({ type: "FeatureCollection", features: trails });
+  setFeatures("trails", trails);
   const ghosts = state.view !== PICTURE && $("ly-ghosts").checked ? state.ghosts : [];
-  map.getSource("ghosts").setData({ type: "FeatureCollection", features: ghosts.map(point) });
+  setFeatures("ghosts", ghosts.map(point));
   const sel = state.tracks.get(state.selected);
-  map.getSource("selected").setData({ type: "FeatureCollection", features: sel ? [point(sel)] : [] });
-  renderTable();
+  setFeatures("selected", sel ? [point(sel)] : []);
+  scheduleTable();
   cop.applied += 1;
 }
 
+let labelsBlank = false;
 function drawLabels() {
   const canvas = $("labels");
   const dpr = window.devicePixelRatio || 1;
@@ -259,9 +319,12 @@ function drawLabels() {
     canvas.width = w * dpr; canvas.height = h * dpr;
   }
   const ctx = canvas.getContext("2d");
+  const off = !$("ly-labels").checked || state.tracks.size > LABEL_LIMIT;
+  if (off && labelsBlank) return;  // nothing drawn last time: nothing to clear
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
-  if (!$("ly-labels").checked || state.tracks.size > LABEL_LIMIT) return;
+  labelsBlank = off;
+  if (off) return;
   ctx.font = "11px system-ui, 'DejaVu Sans', sans-serif";
   ctx.lineWidth = 3;
   ctx.strokeStyle = "rgba(8,18,26,0.85)";
@@ -289,22 +352,66 @@ function drawLabels() {
 
 // ---------------------------------------------------------------- data flow
 
-function applyTracks(list, replace) {
-  if (replace) state.tracks.clear();
-  for (const t of list) {
+function noteTrail(t) {
+  if (!state.live) return;
+  let trail = state.trails.get(t.key);
+  if (!trail) { trail = []; state.trails.set(t.key, trail); }
+  const last = trail[trail.length - 1];
+  if (!last || last[0] !== t.lon || last[1] !== t.lat) trail.push([t.lon, t.lat]);
+  if (trail.length > TRAIL_POINTS) trail.splice(0, trail.length - TRAIL_POINTS);
+}
+
+// A snapshot (replace) or JSON upserts; a snapshot's tracks take the slots 0..n-1.
+function applyTracks(list, replace, slots) {
+  if (replace) { state.tracks.clear(); state.slots = list.slice(); }
+  for (const [i, t] of list.entries()) {
     state.tracks.set(t.key, t);
-    if (state.live) {
-      const trail = state.trails.get(t.key) || [];
-      const last = trail[trail.length - 1];
-      if (!last || last[0] !== t.lon || last[1] !== t.lat) trail.push([t.lon, t.lat]);
-      if (trail.length > TRAIL_POINTS) trail.splice(0, trail.length - TRAIL_POINTS);
-      state.trails.set(t.key, trail);
-    }
+    if (slots) state.slots[slots[i]] = t;
+    noteTrail(t);
+  }
+  if (replace) pointsReset(); else for (const t of list) pointPut(t);
+}
+
+function removeTracks(keys) {
+  for (const k of keys) {
+    state.tracks.delete(k); state.trails.delete(k); pointRemove(k);
   }
 }
 
+// A compact delta (binary frame, see airpicture/web/compact.py): remove, upsert, then the
+// moves, applied to the tracks and their features in place. Returns the header.
+function applyCompact(buf) {
+  const size = new DataView(buf).getUint32(0, true);
+  const head = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, size)));
+  if (head.view !== state.view || !state.live) return head;
+  const n = head.n;
+  let at = 4 + size + ((8 - ((4 + size) % 8)) % 8);
+  const time = new Float64Array(buf, at, n); at += 8 * n;
+  const slot = new Uint32Array(buf, at, n); at += 4 * n;
+  const col = {};
+  for (const [name] of head.columns) { col[name] = new Int32Array(buf, at, n); at += 4 * n; }
+  const scale = Object.fromEntries(head.columns);
+  removeTracks(head.remove);  // their slots are named by no move, until an upsert takes them
+  applyTracks(head.upsert, false, head.slots);
+  const { lat, lon, alt_m, fl, speed_kt, course_deg, vrate_ms, ell0, ell1, ell2, quality } = col;
+  for (let j = 0; j < n; j++) {
+    const t = state.slots[slot[j]];
+    if (!t) continue;
+    t.time = time[j];
+    t.lat = lat[j] / scale.lat; t.lon = lon[j] / scale.lon;
+    t.alt_m = alt_m[j] / scale.alt_m; t.fl = fl[j] / scale.fl;
+    t.speed_kt = speed_kt[j] / scale.speed_kt; t.course_deg = course_deg[j] / scale.course_deg;
+    t.vrate_ms = vrate_ms[j] / scale.vrate_ms;
+    t.ell = [ell0[j] / scale.ell0, ell1[j] / scale.ell1, ell2[j] / scale.ell2];
+    t.quality = quality[j] / scale.quality;
+    noteTrail(t);
+    pointMove(t);
+  }
+  return head;
+}
+
 function subscription() {
-  const msg = { type: "subscribe", view: state.view, bbox: null, alt_m: null };
+  const msg = { type: "subscribe", view: state.view, bbox: null, alt_m: null, format: "compact" };
   const lo = parseFloat($("fl-lo").value), hi = parseFloat($("fl-hi").value);
   if (Number.isFinite(lo) || Number.isFinite(hi)) {
     msg.alt_m = [Number.isFinite(lo) ? lo * 30.48 : -1000, Number.isFinite(hi) ? hi * 30.48 : 1e5];
@@ -328,17 +435,28 @@ function subscribe() {
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${proto}://${location.host}/ws`);
+  socket.binaryType = "arraybuffer";
   socket.onopen = subscribe;
   socket.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.type === "error") { console.warn("server:", msg.error); return; }
-    if (msg.view !== state.view || !state.live) return;
-    state.head = msg;
-    if (msg.type === "snapshot") applyTracks(msg.tracks, true);
-    else if (msg.type === "delta") {
-      applyTracks(msg.upsert, false);
-      for (const k of msg.remove) { state.tracks.delete(k); state.trails.delete(k); }
+    let msg;
+    if (ev.data instanceof ArrayBuffer) {
+      msg = applyCompact(ev.data);
+      if (msg.view !== state.view || !state.live) return;
+      msg = { type: msg.type, format: msg.format, epoch: msg.epoch, time: msg.time,
+        hash: msg.hash, view: msg.view, count: msg.count };
+    } else {
+      msg = JSON.parse(ev.data);
+      if (msg.type === "error") { console.warn("server:", msg.error); return; }
+      if (msg.view !== state.view || !state.live) return;
+      if (msg.type === "snapshot") {
+        applyTracks(msg.tracks, true);
+        delete msg.tracks;
+      } else if (msg.type === "delta") {
+        removeTracks(msg.remove);
+        applyTracks(msg.upsert, false);
+      }
     }
+    state.head = msg;
     showHead(msg);
     noteLiveTime(msg.time);
     refreshMap();
@@ -442,6 +560,8 @@ async function setView(name) {
   if (name === state.view) return;
   state.view = name;
   state.tracks.clear();
+  state.slots = [];
+  pointsReset();
   state.selected = null;
   $("detail").classList.add("hidden");
   $("view-hint").textContent = name === PICTURE
@@ -476,7 +596,22 @@ function setLive(on) {
 
 // ---------------------------------------------------------------- table and detail
 
+let tableTimer = null;
+let tableAt = 0;
+function scheduleTable() {
+  if (state.tracks.size <= TABLE_LIMIT) { renderTable(); return; }
+  if (tableTimer) return;
+  const wait = Math.max(0, tableAt + TABLE_EVERY_MS - performance.now());
+  tableTimer = setTimeout(() => {
+    tableTimer = null;
+    const box = $("tracks").getBoundingClientRect();
+    if (box.width === 0 || box.bottom < 0 || box.top > window.innerHeight) return;
+    renderTable();
+  }, Math.max(wait, 50));
+}
+
 function renderTable() {
+  tableAt = performance.now();
   const f = state.filter.toLowerCase();
   let rows = [...state.tracks.values()];
   if (f) {
