@@ -13,8 +13,10 @@ time, and returns the new state and the :class:`~airpicture.fusion.state.EpochRe
    A remembered binding to a number no longer in the picture brings that number back.
 3. **Association** of unbound partner tracks, nation by nation in name order: identity
    first, then chi-square gating and optimal assignment against the system tracks that have
-   no track of that nation yet (:mod:`~airpicture.fusion.association`). What is left founds
-   new system tracks (:mod:`~airpicture.fusion.numbering`).
+   no *current* track of that nation (one in the nation's latest report, ``current_s``; a
+   track the nation stopped reporting leaves room for its successor on the same object)
+   (:mod:`~airpicture.fusion.association`). What is left founds new system tracks
+   (:mod:`~airpicture.fusion.numbering`).
 4. **Fusion.** Every active partner track (updated within ``max_age_s``) is predicted to the
    epoch time and the tracks of each system track are fused by covariance intersection in
    nation order (:mod:`~airpicture.fusion.covariance_intersection`). System tracks with no
@@ -90,6 +92,9 @@ def fuse_epoch(
     a = np.flatnonzero(contrib.time >= t - cfg.max_age_s)
     xr, Pr = predict_cv(contrib.state, contrib.covariance, t - contrib.time[a], cfg.q, a)
     stn_a, code_a, icao_a = stn[a], code[a], contrib.icao[a].astype(np.int64)
+    newest = np.full(len(nations), -np.inf)
+    np.maximum.at(newest, code_a, contrib.time[a])
+    current = contrib.time[a] >= newest[code_a] - cfg.current_s
 
     # Previous system tracks, predicted.
     prev = state.systems
@@ -118,7 +123,7 @@ def fuse_epoch(
     for c in np.unique(code_a[stn_a == 0]):
         mine = code_a == c
         r = np.flatnonzero(mine & (stn_a == 0))
-        allowed = np.flatnonzero(~np.isin(cand_stn, stn_a[mine & (stn_a > 0)]))
+        allowed = np.flatnonzero(~np.isin(cand_stn, stn_a[mine & (stn_a > 0) & current]))
         # Identity first, inside the loose gate.
         ri, si = match_identity(icao_a[r], cand_icao[allowed])
         ok = (

@@ -37,6 +37,12 @@ class FusionConfig:
     - ``break_probability``: a bound partner track further than this gate from its system
       track (or with a conflicting ICAO address) is unbound and associated afresh.
     - ``max_age_s``: a partner track not updated for this long stops contributing.
+    - ``current_s``: a partner track is *current* while its newest report is at most this
+      much older than its nation's newest report (nodes report every track they hold at each
+      release, so one left out of the latest release has been dropped). Only a current track
+      keeps its nation's other tracks off its system track; a dropped one still contributes
+      until ``max_age_s`` but lets the nation's new track on the same object join its system
+      track instead of founding a duplicate. Keep it below the nations' release interval.
     - ``coast_s``: a system track with no contributor is kept (coasting) this long after its
       last report, then leaves the picture.
     - ``memory_s``: bindings of partner tracks to STNs are remembered this long after their
@@ -51,6 +57,7 @@ class FusionConfig:
     gate_probability: float = 0.9999
     break_probability: float = 1.0 - 1e-7
     max_age_s: float = 10.0
+    current_s: float = 0.5
     coast_s: float = 20.0
     memory_s: float = 600.0
     neighbours: int = 8
@@ -61,7 +68,7 @@ class FusionConfig:
         for name in ("epoch_s", "max_age_s", "memory_s", "max_radius_m"):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f"FusionConfig.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("lateness_s", "q", "coast_s"):
+        for name in ("lateness_s", "q", "coast_s", "current_s"):
             if not getattr(self, name) >= 0.0:
                 raise ValueError(f"FusionConfig.{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 < self.gate_probability <= self.break_probability < 1.0:

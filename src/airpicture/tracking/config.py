@@ -91,6 +91,11 @@ class TrackerConfig:
         Prior sigma (m/s, per axis) of the velocity of a one-plot track.
     baro_sigma_m : float
         Noise (m) of a barometric altitude used as height.
+    height_hold_sigma_mps : float
+        A track updated by a plot without height information (2-D radar) also gets a
+        pseudo-measurement "vertical rate 0" with this sigma (m/s), so that its unobserved
+        height holds instead of drifting on process noise (and biasing the ground range);
+        0 turns it off.
     batch_s : float
         Length of the data-time batches (s); batch boundaries are multiples of it.
     lag_s : float
@@ -120,6 +125,7 @@ class TrackerConfig:
     sllr_drop: float = 12.0
     init_speed_sigma: float = 200.0
     baro_sigma_m: float = 60.0
+    height_hold_sigma_mps: float = 10.0
     batch_s: float = 1.0
     lag_s: float = 5.0
     max_future_s: float = 60.0
@@ -138,6 +144,7 @@ class TrackerConfig:
             "delete_misses": 1 <= self.delete_misses <= 30,
             "batch_s": self.batch_s > 0.0,
             "lag_s": self.lag_s >= 0.0,
+            "height_hold_sigma_mps": self.height_hold_sigma_mps >= 0.0,
             "mode_sojourn_s": self.mode_sojourn_s > 0.0,
             "q_cv": self.q_cv > 0.0 and self.q_ct > 0.0,
             "turn_rates": all(w != 0.0 and math.isfinite(w) for w in self.turn_rates),

@@ -1,7 +1,8 @@
 """One-plot track initiation: a tentative track per unassociated plot that can start one.
 
-Radar plots (range, azimuth, elevation), SSR plots with a barometric height and ADS-B reports
-start tracks; ESM bearings and SSR plots without height never do. The position and its
+Radar plots with elevation, SSR plots with a barometric height and ADS-B reports start
+tracks; ESM bearings, SSR plots without height and 2-D radar plots (no elevation) never do:
+they update tracks started by other sensors, whose height they keep. The position and its
 covariance come from inverting the plot (:func:`airpicture.tracking.measurement.plot_position`);
 the velocity is the reported one (ADS-B) or zero with ``init_speed_sigma`` per axis. Every IMM
 model starts from the same estimate, with the CV model favoured.
@@ -25,7 +26,7 @@ def can_initiate(kind: SensorKind, zf: Array) -> NDArray[np.bool_]:
     """Which plots ``(M,)`` of full measurement vectors ``zf`` may start a track."""
     if kind is SensorKind.ESM:
         return np.zeros(len(zf), bool)
-    if kind is SensorKind.SSR:
+    if kind in (SensorKind.SSR, SensorKind.RADAR):
         return np.isfinite(zf[:, 2])
     return np.ones(len(zf), bool)
 

@@ -8,7 +8,8 @@ range-rate or an ADS-B report without velocity is a smaller measurement of the s
 kind   full vector                                   frame
 =====  ============================================  =====================================
 radar  range (m), azimuth (rad), elevation (rad),     sensor ENU: ``enu = C (p - s)``
-       range-rate (m/s)
+       range-rate (m/s); elevation is NaN for 2-D
+       radars (then range, azimuth, [range-rate])
 ssr    range (m), azimuth (rad), height (m)           sensor ENU; height above the ellipsoid
                                                       from the plot's barometric altitude
 adsb   x, y, z (m), vx, vy, vz (m/s)                  ECEF, linear
@@ -48,12 +49,17 @@ ANGLES: dict[SensorKind, tuple[int, ...]] = {
 """Components (of the full vector) that are azimuths and wrap at 2 pi."""
 
 REQUIRED: dict[SensorKind, tuple[int, ...]] = {
-    SensorKind.RADAR: (0, 1, 2),
+    SensorKind.RADAR: (0, 1),
     SensorKind.SSR: (0, 1),
     SensorKind.ADSB: (0, 1, 2),
     SensorKind.ESM: (0,),
 }
-"""Components (of the full vector) a valid plot must carry."""
+"""Components (of the full vector) a valid plot must carry (2-D radars have no elevation)."""
+
+DEFAULT_HEIGHT_M = 6000.0
+"""Height (m) assumed where a plot has none (SSR without Mode C, 2-D radar) for its position."""
+DEFAULT_HEIGHT_SIGMA_M = 6000.0
+"""One-sigma (m) of :data:`DEFAULT_HEIGHT_M`: covers the surface to the upper airspace."""
 
 
 def _enu(x: Array, site: Array, rot: Array) -> tuple[Array, Array]:
@@ -165,8 +171,9 @@ def plot_position(
 ) -> tuple[Array, Array]:
     """Approximate ECEF position ``(M, 3)`` and its covariance ``(M, 3, 3)`` of plots.
 
-    Inverts the position part of the measurement: radar from range/azimuth/elevation; SSR with
-    the elevation that puts the plot at its barometric height over a spherical earth (0 and a
+    Inverts the position part of the measurement: radar from range/azimuth/elevation (2-D
+    radar plots, without elevation, at :data:`DEFAULT_HEIGHT_M` with its sigma); SSR with the
+    elevation that puts the plot at its barometric height over a spherical earth (0 and a
     0.1 rad sigma when the height is missing); ADS-B directly. ESM has no position (NaN).
     """
     M = len(zf)
@@ -177,16 +184,20 @@ def plot_position(
         return np.full((M, 3), np.nan), np.full((M, 3, 3), np.nan)
     rng, az = zf[:, 0], zf[:, 1]
     s_rng, s_az = sf[:, 0], sf[:, 1]
-    if kind is SensorKind.RADAR:
+    if kind is SensorKind.RADAR and np.isfinite(zf[:, 2]).all():
         el, s_el = zf[:, 2], sf[:, 2]
+    elif kind is SensorKind.RADAR:  # 2-D radar plots: elevation from an assumed height
+        has = np.isfinite(zf[:, 2])
+        el_h, s_el_h = _elevation_from_height(rng, np.full(M, DEFAULT_HEIGHT_M),
+                                              np.full(M, DEFAULT_HEIGHT_SIGMA_M), site_height)
+        el = np.where(has, zf[:, 2], el_h)
+        s_el = np.where(has, sf[:, 2], s_el_h)
     else:
-        earth = geo.mean_earth_radius(0.0)
-        a = earth + site_height
-        b = earth + np.where(np.isfinite(zf[:, 2]), zf[:, 2], 0.0)
-        sin_el = np.clip((b**2 - a**2 - rng**2) / (2.0 * rng * a), -1.0, 1.0)
-        el = np.where(np.isfinite(zf[:, 2]), np.arcsin(sin_el), 0.0)
-        cos_el = np.maximum(np.cos(el), 1e-6)
-        s_el = np.where(np.isfinite(zf[:, 2]), sf[:, 2] / np.maximum(rng * cos_el, 1.0), 0.1)
+        has = np.isfinite(zf[:, 2])
+        el_h, s_el_h = _elevation_from_height(rng, np.where(has, zf[:, 2], 0.0), sf[:, 2],
+                                              site_height)
+        el = np.where(has, el_h, 0.0)
+        s_el = np.where(has, s_el_h, 0.1)
     ce, se, ca, sa = np.cos(el), np.sin(el), np.cos(az), np.sin(az)
     enu = rng[:, None] * np.stack([ce * sa, ce * ca, se], axis=1)
     J = np.stack(
@@ -203,3 +214,20 @@ def plot_position(
     rt = rot.transpose(0, 2, 1)
     pos = site + np.einsum("kab,kb->ka", rt, enu)
     return pos, rt @ C_enu @ rot
+
+
+def _elevation_from_height(
+    rng: Array, height: Array, s_height: Array, site_height: Array
+) -> tuple[Array, Array]:
+    """Elevation (rad) and its sigma of points at slant range ``rng`` and ``height`` (m).
+
+    Spherical earth: the elevation that puts a point ``rng`` away from a site at
+    ``site_height`` at ``height``; the height sigma maps to ``s_height / (rng cos el)``.
+    """
+    earth = geo.mean_earth_radius(0.0)
+    a = earth + site_height
+    b = earth + height
+    sin_el = np.clip((b**2 - a**2 - rng**2) / (2.0 * rng * a), -1.0, 1.0)
+    el = np.arcsin(sin_el)
+    cos_el = np.maximum(np.cos(el), 1e-6)
+    return el, s_height / np.maximum(rng * cos_el, 1.0)

@@ -6,7 +6,9 @@ Steps, all vectorised over tracks, plots and pairs:
 2. per pair, IMM prediction of the track to the plot's own time and a chi-square gate on the
    combined prediction, with the sensor's filter (EKF or UKF);
 3. association: identity first (ICAO, then unique Mode 3/A), then GNN per cluster (or JPDA);
-4. model-wise Joseph updates of the associated tracks and their mode probabilities;
+4. model-wise Joseph updates of the associated tracks and their mode probabilities (tracks
+   updated by 2-D radar plots, without elevation, then hold their height: a vertical-rate
+   pseudo-measurement, :func:`hold_height`);
 5. one-plot initiation from plots that are neither associated nor inside the gate of a
    confirmed or coasting track.
 
@@ -21,6 +23,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from airpicture import geo
 from airpicture.messages import SensorKind
 from airpicture.plot_table import PlotTable
 from airpicture.tracking import association, filters, jpda, kernels, measurement
@@ -73,6 +76,9 @@ def process_round(
         hit_rows, gain = _update(tracks, pairs.take(chosen), plots, sensor, ctx, zf, R, group)
         hit_plots = pairs.plot[chosen]
         assigned_plots = hit_plots
+    if kind is SensorKind.RADAR and cfg.height_hold_sigma_mps > 0.0:
+        flat = np.isnan(zf[hit_plots, 2])
+        hold_height(tracks, hit_rows[flat], cfg.height_hold_sigma_mps)
     record_hits(tracks, hit_rows, plots.time[hit_plots], np.full(len(hit_rows),
                 sens.period[sensor]), np.full(len(hit_rows), sensor, np.int32), gain)
     _adopt_identity(tracks, hit_rows, plots, hit_plots)
@@ -90,6 +96,30 @@ def process_round(
     touched = np.concatenate([touched, np.zeros(len(out) - len(tracks), bool)])
     touched[rows] = True
     return Round(out, touched, next_id + len(born))
+
+
+def hold_height(tracks: TrackArrays, rows: Index, sigma: float) -> None:
+    """Update every model of ``rows`` with the pseudo-measurement "vertical rate = 0".
+
+    The measurement is ``u . v`` with ``u`` the local up (ellipsoid normal at the track's
+    position, held fixed), noise ``sigma`` (m/s); a scalar Joseph update per model, in place.
+    """
+    if len(rows) == 0:
+        return
+    x, P = tracks.x[rows], tracks.P[rows]  # (A, r, 6), (A, r, 6, 6)
+    llh = geo.ecef2geodetic(np.einsum("ar,ark->ak", tracks.mu[rows], x)[:, :3])
+    up = geo.up_vectors(llh[:, 0], llh[:, 1])
+    H = np.zeros((len(rows), 6))
+    H[:, 3:] = up
+    Hb = np.broadcast_to(H[:, None, :], x.shape)
+    PHt = np.einsum("arij,arj->ari", P, Hb)
+    S = np.einsum("ari,ari->ar", Hb, PHt) + sigma**2
+    K = PHt / S[..., None]
+    x_new = x - K * np.einsum("ari,ari->ar", Hb, x)[..., None]
+    IKH = np.eye(6) - K[..., :, None] * Hb[..., None, :]
+    P_new = IKH @ P @ IKH.transpose(0, 1, 3, 2) + sigma**2 * K[..., :, None] * K[..., None, :]
+    tracks.x[rows] = x_new
+    tracks.P[rows] = 0.5 * (P_new + P_new.transpose(0, 1, 3, 2))
 
 
 def place(tracks: TrackArrays, born: TrackArrays) -> tuple[TrackArrays, Index]:
