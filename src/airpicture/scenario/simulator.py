@@ -157,19 +157,19 @@ class Simulation:
 
     def _coverage(self, ctx: StepContext) -> tuple[CoverageTable, np.ndarray]:
         """Per-object nation bit masks, and covered-sample counts per nation and together."""
-        bits = np.zeros(len(ctx.active), np.uint32)
+        seen = np.zeros((len(self.nations), len(ctx.active)), bool)
         for group in self.groups:
             if group.infos[0].kind is SensorKind.ESM:
                 continue
             pairs = group.covers(ctx)
-            nation_bit = np.array([1 << self.nations.index(i.nation) for i in group.infos],
-                                  np.uint32)
-            np.bitwise_or.at(bits, pairs.obj, nation_bit[pairs.sensor])
+            nation = np.array([self.nations.index(i.nation) for i in group.infos], np.int64)
+            seen[nation[pairs.sensor], pairs.obj] = True
         ids = np.flatnonzero(ctx.active)
-        b = bits[ids]
-        counts = np.array([np.sum((b >> np.uint32(i)) & np.uint32(1)) for i in
-                           range(len(self.nations))] + [np.sum(b != 0)], dtype=np.float64)
-        return CoverageTable(np.full(len(ids), ctx.time), ids, b), counts
+        covered = seen[:, ids]
+        weights = (np.uint32(1) << np.arange(len(self.nations), dtype=np.uint32))[:, None]
+        bits = np.asarray(np.sum(covered * weights, axis=0, dtype=np.uint32), np.uint32)
+        counts = np.append(covered.sum(axis=1), covered.any(axis=0).sum()).astype(np.float64)
+        return CoverageTable(np.full(len(ids), ctx.time), ids, bits), counts
 
     def _flush(
         self, sink: Sink, pending: list[PlotTable], safe_until: float, final: bool
