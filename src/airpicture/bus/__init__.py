@@ -6,6 +6,8 @@ the only module that imports ``nats``) is loaded only when asked for, via :func:
 
 from __future__ import annotations
 
+from typing import Any
+
 from airpicture.bus.base import Bus, BusError, LogRecord, Subscription, check_audience
 from airpicture.bus.memory import InProcessBus
 
@@ -20,9 +22,14 @@ __all__ = [
 ]
 
 
-def open_bus(url: str | None) -> Bus:
+def open_bus(url: str | None, **options: Any) -> Bus:
     """``None``, ``""`` or ``memory://`` -> in-process; ``file:///dir`` -> in-process persisted
-    in ``dir``; ``nats://host:port`` -> NATS JetStream."""
+    in ``dir``; ``nats://host:port`` or ``tls://host:port`` -> NATS JetStream, with
+    ``options`` (or the URL's query: ``tls_ca``, ``tls_cert``, ``tls_key``, ``nation``, and
+    ``user:password@`` before the host) passed to
+    :class:`~airpicture.bus.jetstream.NatsBus`."""
+    if options and not (url or "").startswith(("nats://", "tls://")):
+        raise ValueError(f"bus options {sorted(options)} apply to nats:// URLs only")
     if not url or url == "memory://":
         return InProcessBus()
     if url.startswith("file://"):
@@ -30,5 +37,5 @@ def open_bus(url: str | None) -> Bus:
     if url.startswith(("nats://", "tls://")):
         from airpicture.bus.jetstream import NatsBus
 
-        return NatsBus(url)
+        return NatsBus(url, **options)
     raise ValueError(f"unknown bus URL {url!r}: use memory://, file:///DIR or nats://HOST:PORT")
