@@ -61,6 +61,7 @@ class AdsbReceivers:
         self.dropout_rate = np.array([c.period_s / c.dropout_interval_s for c in cfgs])
         self.dropout_mean = np.array([c.dropout_mean_s for c in cfgs])
         self.outage_until = np.zeros((len(cfgs), 0))
+        self.phase: F64 = np.zeros(0)
         self.infos = [sensor_info(c, SensorKind.ADSB, self.sites, i, c.period_s)
                       for i, c in enumerate(cfgs)]
         nations = sorted({c.nation for c in cfgs})
@@ -71,9 +72,11 @@ class AdsbReceivers:
         n_obj = len(ctx.active)
         if self.outage_until.shape[1] != n_obj:
             self.outage_until = np.zeros((len(self.period), n_obj))
+            # Each aircraft's broadcast phase, as a fraction of the period: fixed for the run.
+            self.phase = stable_phase(np.arange(n_obj, dtype=np.int64), 1.0, 0)
         pairs = self.sites.pairs(ctx, ctx.objects.adsb, 0.0)
         period = self.period[pairs.sensor]
-        tau, now = event_offsets(stable_phase(pairs.obj, period, 0), period, ctx.time, ctx.dt)
+        tau, now = event_offsets(self.phase[pairs.obj] * period, period, ctx.time, ctx.dt)
         pairs, tau = pairs.take(now), tau[now]
         # Walk each (aircraft, nation) group's receivers in scenario order; the first that
         # decodes the broadcast delivers it for its nation's network.
@@ -88,8 +91,16 @@ class AdsbReceivers:
         first = self.sites.first_visible(ctx, pairs, tau, group,
                                          len(ctx.active) * self.n_nations, candidate)
         pairs, tau = pairs.take(first), tau[first]
-        # The broadcast itself, once per aircraft: the values every receiver decodes.
-        obj, first, which = np.unique(pairs.obj, return_index=True, return_inverse=True)
+        # The broadcast itself, once per aircraft: the values every receiver decodes. (First
+        # report per aircraft and the rank of each aircraft, in O(n) without sorting.)
+        heard = np.zeros(n_obj, bool)
+        heard[pairs.obj] = True
+        obj = np.flatnonzero(heard)
+        rank = np.cumsum(heard) - 1
+        first = np.empty(n_obj, np.int64)
+        first[pairs.obj[::-1]] = np.arange(len(pairs) - 1, -1, -1)
+        first = first[obj]
+        which = rank[pairs.obj]
         sent_z, sent_sigma = self._broadcast(ctx, obj, tau[first], pairs.sensor[first])
         return plots(SensorKind.ADSB, self.sites.index[pairs.sensor], ctx.time + tau,
                      sent_z[which], sent_sigma[which], pairs.obj, ctx.objects)
@@ -105,9 +116,9 @@ class AdsbReceivers:
         up = self.sigma_up[receiver]
         sigma = np.stack([s_h, s_h, up[:, 0], s_vh, s_vh, up[:, 1]], axis=1)
         noise = sigma * self.rng.standard_normal(sigma.shape)
-        z = np.concatenate([p + enu2ecefv(noise[:, :3], ll), v + enu2ecefv(noise[:, 3:], ll)],
-                           axis=1)
-        return z, sigma
+        # Position and velocity errors rotated together, one local frame per aircraft.
+        error = enu2ecefv(noise.reshape(-1, 2, 3), ll[:, None, :])
+        return np.concatenate([p + error[:, 0], v + error[:, 1]], axis=1), sigma
 
     def covers(self, ctx: StepContext) -> Pairs:
         return self.sites.covered(ctx, ctx.objects.adsb)
