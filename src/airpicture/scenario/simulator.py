@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from airpicture.messages import SENSOR_KINDS, SensorInfo, SensorKind
 from airpicture.plot_table import PlotTable
@@ -97,7 +98,7 @@ class Simulation:
         covered = np.zeros(len(self.nations) + 1)
         samples = 0
         pending: list[PlotTable] = []
-        truth_rows: list[TruthTable] = []
+        truth_rows: list[Future[TruthTable]] = []
         counts = np.zeros(len(self.infos), np.int64)
         steps = self.truth.steps()
         prev = next(steps)
@@ -108,6 +109,10 @@ class Simulation:
         # are gathered in a fixed order, so the output does not depend on thread timing.
         pool = ThreadPoolExecutor(max_workers=2)
         upcoming = pool.submit(next, steps, None)
+        # Ordering plots and coverage bookkeeping also go to the pool, each chained after its
+        # predecessor, so the sink sees the same calls in the same order.
+        flushed: Future[list[PlotTable]] = pool.submit(list, pending)
+        accounted: Future[int] = pool.submit(int, 0)
         for k in range(total):
             nxt = upcoming.result()
             assert nxt is not None
@@ -122,22 +127,23 @@ class Simulation:
             tables = [self.groups[0].observe(ctx)] + [f.result() for f in observed]
             for table in tables:
                 counts += np.bincount(table.sensor, minlength=len(counts))
-            pending = self._flush(sink, [*pending, *tables], nxt.time - self.max_lag,
-                                  final=k + 1 == total)
+            flushed = pool.submit(self._flush, sink, [*flushed.result(), *tables],
+                                  nxt.time - self.max_lag, k + 1 == total)
             if k % truth_every == 0:
-                truth_rows.append(_truth_rows(prev))
+                truth_rows.append(pool.submit(_truth_rows, prev))
             if k % cover_every == 0:
-                mask, cov = self._coverage(ctx)
-                covered += cov
+                accounted.result()
+                accounted = pool.submit(self._account, sink, ctx, covered)
                 samples += int(prev.active.sum())
-                sink.coverage(mask)
             prev = nxt
             if (k + 1) % CHUNK_STEPS == 0 or k + 1 == total:
-                sink.truth(TruthTable.concat(truth_rows))
+                sink.truth(TruthTable.concat([f.result() for f in truth_rows]))
                 truth_rows = []
                 if progress:
                     progress(k + 1, total)
         upcoming.result()
+        flushed.result()
+        accounted.result()
         pool.shutdown()
         share = covered / max(samples, 1)
         by_kind = {kind.value: 0 for kind in SENSOR_KINDS}
@@ -154,6 +160,13 @@ class Simulation:
             coverage_together=float(share[-1]),
             notes=list(self.truth.notes),
         )
+
+    def _account(self, sink: Sink, ctx: StepContext, covered: NDArray[np.float64]) -> int:
+        """Coverage of one instant: handed to the sink and added to ``covered`` in place."""
+        mask, counts = self._coverage(ctx)
+        covered += counts
+        sink.coverage(mask)
+        return len(mask)
 
     def _coverage(self, ctx: StepContext) -> tuple[CoverageTable, np.ndarray]:
         """Per-object nation bit masks, and covered-sample counts per nation and together."""
