@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -44,8 +45,11 @@ def load_synth() -> ModuleType:
     return module
 
 
-def scene(synth: ModuleType, n: int, scans: int, mixed: bool, seed: int = 1) -> PlotTable:
-    """Plots of ``n`` straight-flying targets over ``scans`` radar revolutions."""
+def radar_scene(
+    synth: ModuleType, n: int, scans: int, seed: int = 1
+) -> tuple[Any, PlotTable, np.random.Generator]:
+    """``n`` straight-flying targets (ENU trajectories), their radar plots over ``scans``
+    revolutions, and the generator to go on drawing from."""
     rng = np.random.default_rng(seed)
     r = 3.8e5 * np.sqrt(rng.uniform(0.01, 1.0, n))
     th = rng.uniform(0, 2 * np.pi, n)
@@ -54,6 +58,12 @@ def scene(synth: ModuleType, n: int, scans: int, mixed: bool, seed: int = 1) -> 
     traj = synth.linear(p0, v0)
     radar = synth.radar_scans(traj, scans, rng, period=PERIOD, pd=0.95, clutter=10.0,
                               max_range=4e5).plots
+    return traj, radar, rng
+
+
+def scene(synth: ModuleType, n: int, scans: int, mixed: bool, seed: int = 1) -> PlotTable:
+    """Plots of ``n`` straight-flying targets over ``scans`` radar revolutions."""
+    traj, radar, rng = radar_scene(synth, n, scans, seed)
     if not mixed:
         return radar  # type: ignore[no-any-return]
     cooperative = np.flatnonzero(rng.random(n) < 0.5)

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import math
 import sys
 import time
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -45,34 +43,17 @@ from scipy.stats import chi2
 from airpicture import geo
 from airpicture.plot_table import PlotTable
 from airpicture.tracking import Tracker, TrackerConfig
+from tracker import PERIOD, load_synth, radar_scene  # benchmarks/tracker.py, beside this file
 
-PERIOD = 10.0
 T0 = 1.7e9
 GOSPA_C = 2000.0
 Array = NDArray[np.float64]
 
 
-def load_synth() -> ModuleType:
-    """The seeded scene generator shared with the tests (``tests/tracking/synth.py``)."""
-    path = Path(__file__).resolve().parents[1] / "tests" / "tracking" / "synth.py"
-    spec = importlib.util.spec_from_file_location("tracking_synth", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def scene(synth: ModuleType, n: int, scans: int, seed: int = 1) -> tuple[Any, PlotTable]:
-    """Trajectories (ENU, times relative to ``T0``) and radar plots of ``n`` targets."""
-    rng = np.random.default_rng(seed)
-    r = 3.8e5 * np.sqrt(rng.uniform(0.01, 1.0, n))
-    th = rng.uniform(0, 2 * np.pi, n)
-    p0 = np.column_stack([r * np.sin(th), r * np.cos(th), rng.uniform(1e3, 1.2e4, n)])
-    v0 = np.column_stack([rng.uniform(-200, 200, (n, 2)), np.zeros(n)])
-    traj = synth.linear(p0, v0)
-    plots = synth.radar_scans(traj, scans, rng, period=PERIOD, pd=0.95, clutter=10.0,
-                              max_range=4e5).plots
+    """Trajectories (ENU, times relative to ``T0``) and radar plots of ``n`` targets: the same
+    scene as ``benchmarks/tracker.py``."""
+    traj, plots, _ = radar_scene(synth, n, scans, seed)
     return traj, plots
 
 
