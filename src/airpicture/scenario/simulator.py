@@ -97,7 +97,6 @@ class Simulation:
         n_obj = len(self.objects)
         covered = np.zeros(len(self.nations) + 1)
         samples = 0
-        pending: list[PlotTable] = []
         truth_rows: list[Future[TruthTable]] = []
         counts = np.zeros(len(self.infos), np.int64)
         steps = self.truth.steps()
@@ -111,8 +110,8 @@ class Simulation:
         upcoming = pool.submit(next, steps, None)
         # Ordering plots and coverage bookkeeping also go to the pool, each chained after its
         # predecessor, so the sink sees the same calls in the same order.
-        flushed: Future[list[PlotTable]] = pool.submit(list, pending)
-        accounted: Future[int] = pool.submit(int, 0)
+        flushed: Future[list[PlotTable]] = pool.submit(list)
+        accounted: Future[int] = pool.submit(int)
         for k in range(total):
             nxt = upcoming.result()
             assert nxt is not None
