@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from airpicture.geo import enu2ecefv, geodetic2ecef
 from airpicture.scenario.airliners import Airliners
 from airpicture.scenario.airports import Airport, airports
 from airpicture.scenario.config import Scenario
+from airpicture.scenario.ecef_state import geodetic_state
 from airpicture.scenario.noncooperative import FAST, LOW, NonCooperative
 from airpicture.scenario.recorded import Flight, Recorded, load_flights, relocate
 from airpicture.truth_table import ObjectClass, ObjectTable
@@ -192,14 +192,9 @@ class TruthModel:
             z = np.zeros((0, 3))
             return TruthStep(t, np.zeros(0, bool), z, z, z)
         llh = np.concatenate(parts_llh)
-        vel_enu = np.concatenate(parts_vel)
-        return TruthStep(
-            time=t,
-            active=np.concatenate(parts_act),
-            llh=llh,
-            position=geodetic2ecef(llh),
-            velocity=enu2ecefv(vel_enu, llh[:, :2]),
-        )
+        position, velocity = geodetic_state(llh, np.concatenate(parts_vel))
+        return TruthStep(time=t, active=np.concatenate(parts_act), llh=llh,
+                         position=position, velocity=velocity)
 
 
 def _prefix(country: str, rng: np.random.Generator) -> str:

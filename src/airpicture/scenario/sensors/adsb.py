@@ -21,10 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from airpicture.geo import enu2ecefv
 from airpicture.messages import SensorKind
 from airpicture.plot_table import PlotTable
 from airpicture.scenario.config import AdsbConfig
+from airpicture.scenario.ecef_state import enu_to_ecef
 from airpicture.scenario.sensors.base import (
     Pairs,
     Sites,
@@ -117,7 +117,7 @@ class AdsbReceivers:
         sigma = np.stack([s_h, s_h, up[:, 0], s_vh, s_vh, up[:, 1]], axis=1)
         noise = sigma * self.rng.standard_normal(sigma.shape)
         # Position and velocity errors rotated together, one local frame per aircraft.
-        error = enu2ecefv(noise.reshape(-1, 2, 3), ll[:, None, :])
+        error = enu_to_ecef(noise.reshape(-1, 2, 3), ll)
         return np.concatenate([p + error[:, 0], v + error[:, 1]], axis=1), sigma
 
     def covers(self, ctx: StepContext) -> Pairs:
