@@ -146,9 +146,13 @@ class Airliners:
         above = np.clip((h - np.minimum(self.elev_o, self.elev_d)) / 9000.0, 0.0, 1.0)
         return np.asarray(LANDING_SPEED + (self.cruise_v - LANDING_SPEED) * above**0.6)
 
+    def active_at(self, t: float) -> NDArray[np.bool_]:
+        """Flights in the air at ``t`` (s): spawned and not finished."""
+        return (self.spawn <= t) & ~self.done
+
     def advance(self, t: float, dt: float) -> None:
         """Advance active flights from ``t`` to ``t + dt``; start and finish flights."""
-        self.active = (self.spawn <= t) & ~self.done
+        self.active = self.active_at(t)
         a = self.agents
         if t >= self._next_guidance:
             self._refresh_guidance()

@@ -65,9 +65,13 @@ class NonCooperative:
             anchor, self.rng.uniform(0, 2 * np.pi, n), self.rng.uniform(0, AREA_M, n)
         )
 
+    def active_at(self, t: float) -> NDArray[np.bool_]:
+        """Objects present at ``t`` (s): spawned (they never leave)."""
+        return self.spawn <= t
+
     def advance(self, t: float, dt: float) -> None:
         """Advance active objects from ``t`` to ``t + dt``."""
-        self.active = self.spawn <= t
+        self.active = self.active_at(t)
         a = self.agents
         pos = np.stack([a.lat, a.lon], axis=1)
         brg, dist = bearing_distance(pos, self.waypoint)

@@ -172,10 +172,9 @@ class TruthModel:
         parts_llh, parts_vel, parts_act = [], [], []
         if self.airliners is not None:
             a = self.airliners
-            a.active = (a.spawn <= t) & ~a.done
             parts_llh.append(a.agents.llh())
             parts_vel.append(a.agents.velocity_enu())
-            parts_act.append(a.active)
+            parts_act.append(a.active_at(t))
         if self.recorded is not None:
             r = self.recorded
             r.advance(k)
@@ -184,10 +183,9 @@ class TruthModel:
             parts_act.append(r.active)
         if self.noncoop is not None:
             nc = self.noncoop
-            nc.active = nc.spawn <= t
             parts_llh.append(nc.agents.llh())
             parts_vel.append(nc.agents.velocity_enu())
-            parts_act.append(nc.active)
+            parts_act.append(nc.active_at(t))
         if not parts_llh:
             z = np.zeros((0, 3))
             return TruthStep(t, np.zeros(0, bool), z, z, z)
