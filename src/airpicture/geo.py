@@ -9,8 +9,10 @@ All functions take and return NumPy arrays, in radians and metres (the core's un
 - AER ``(..., 3)``: azimuth (rad, clockwise from north, in ``[0, 2 pi)``), elevation (rad),
   slant range (m).
 
-The transformations are pymap3d's; what is ours is the stacking, the wrapping, and the radar
-horizon / line-of-sight model over the ellipsoid with k-factor (4/3-earth) refraction.
+The transformations are pymap3d's, except ECEF to geodetic and the ENU rotation matrices, which
+are ours (closed forms in :mod:`airpicture.geo_kernels`, checked against pymap3d); also ours
+are the stacking, the wrapping, and the radar horizon / line-of-sight model over the ellipsoid
+with k-factor (4/3-earth) refraction.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 import pymap3d
 import pymap3d.vincenty
 from numpy.typing import ArrayLike, NDArray
+
+from airpicture.geo_kernels import ecef_to_geodetic
 
 Array = NDArray[np.float64]
 Metres = Annotated[Array, "m"]
@@ -62,9 +66,9 @@ def geodetic2ecef(llh: ArrayLike) -> Metres:
 
 def ecef2geodetic(xyz: ArrayLike) -> Array:
     """ECEF ``(..., 3)`` metres to geodetic ``(..., 3)`` [lat rad, lon rad, h m]."""
-    x, y, z = _cols(xyz)
-    lat, lon, h = pymap3d.ecef2geodetic(x, y, z, WGS84, deg=False)
-    return _stack(lat, wrap_lon(lon), h)
+    out = ecef_to_geodetic(np.asarray(_stack(*_cols(xyz))))
+    out[..., 1] = wrap_lon(out[..., 1])
+    return out
 
 
 def ecef2enu(xyz: ArrayLike, ref_llh: ArrayLike) -> Metres:
@@ -116,13 +120,13 @@ def ecef2enu_rotation(ref_ll: ArrayLike) -> Array:
     ``R @ v_ecef = v_enu``; the transpose takes ENU to ECEF (e.g. ``C_ecef = R.T @ C_enu @ R``).
     """
     ref = np.asarray(ref_ll, dtype=np.float64)
-    lat, lon = ref[..., 0], ref[..., 1]
-    rows = [
-        _stack(*pymap3d.uvw2enu(*basis, lat, lon, deg=False))
-        for basis in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
-    ]
-    # rows[j] is the ENU image of ECEF unit vector j: it is column j of the rotation.
-    return np.stack(rows, axis=-1)
+    slat, clat = np.sin(ref[..., 0]), np.cos(ref[..., 0])
+    slon, clon = np.sin(ref[..., 1]), np.cos(ref[..., 1])
+    rot = np.empty((*ref.shape[:-1], 3, 3))
+    rot[..., 0, :] = _stack(-slon, clon, 0.0)  # east
+    rot[..., 1, :] = _stack(-slat * clon, -slat * slon, clat)  # north
+    rot[..., 2, :] = _stack(clat * clon, clat * slon, slat)  # up
+    return rot
 
 
 def up_vectors(lat: ArrayLike, lon: ArrayLike) -> Array:

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from airpicture.geo_kernels import geodetic_state
 from airpicture.scenario.airliners import Airliners
 from airpicture.scenario.airports import Airport, airports
 from airpicture.scenario.config import Scenario
-from airpicture.scenario.ecef_state import geodetic_state
 from airpicture.scenario.noncooperative import FAST, LOW, NonCooperative
 from airpicture.scenario.recorded import Flight, Recorded, load_flights, relocate
 from airpicture.truth_table import ObjectClass, ObjectTable

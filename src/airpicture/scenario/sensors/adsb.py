@@ -21,10 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from airpicture.geo_kernels import enu_to_ecef
 from airpicture.messages import SensorKind
 from airpicture.plot_table import PlotTable
 from airpicture.scenario.config import AdsbConfig
-from airpicture.scenario.ecef_state import enu_to_ecef
 from airpicture.scenario.sensors.base import (
     Pairs,
     Sites,
