@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from airpicture.web.app import NODE_MODULES
 from airpicture.web.recording import RecordedSource
 from airpicture.web.server import ServerHandle, start_server
+from tests.web.synth import synthetic_source
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test extra")
 
@@ -24,6 +26,11 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT_MS = 60_000
+# MIL-STD-2525C fill colours (light) of the standard identities, sRGB: what the symbols'
+# frames are filled with (pending and unknown share yellow, friend and assumed friend blue).
+FILL = {"pending": (255, 255, 128), "unknown": (255, 255, 128),
+        "assumed_friend": (128, 224, 255), "friend": (128, 224, 255),
+        "neutral": (170, 255, 170), "suspect": (255, 128, 128), "hostile": (255, 128, 128)}
 
 pytestmark = [
     pytest.mark.slow,
@@ -69,21 +76,52 @@ class Cop:
 
 
 @pytest.fixture(scope="module")
-def cop(recording: RecordedSource) -> Iterator[Cop]:
-    source = RecordedSource(recording.frames, recording.sensors(), position=10)
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser: Any, source: RecordedSource) -> Iterator[Cop]:
     server = start_server(source, "127.0.0.1", 0)
+    page = browser.new_page(viewport={"width": 1400, "height": 850})
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 850})
-            page.set_default_timeout(TIMEOUT_MS)
-            c = Cop(page, server, source)
-            page.goto(server.url)
-            page.wait_for_function("window.cop && window.cop.ready", timeout=TIMEOUT_MS)
-            yield c
-            browser.close()
+        page.set_default_timeout(TIMEOUT_MS)
+        c = Cop(page, server, source)
+        page.goto(server.url)
+        page.wait_for_function("window.cop && window.cop.ready", timeout=TIMEOUT_MS)
+        yield c
     finally:
+        page.close()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def cop(browser: Any, recording: RecordedSource) -> Iterator[Cop]:
+    yield from _open(browser, RecordedSource(recording.frames, recording.sensors(), position=10))
+
+
+def _map_pixels(cop: Cop) -> tuple[Image.Image, dict[str, float]]:
+    """A screenshot of the map (RGB) and the map's box on the page (CSS px = pixels)."""
+    box = cop.page.locator("#map").bounding_box()
+    path = ARTIFACTS / "map.png"
+    ARTIFACTS.mkdir(exist_ok=True)
+    cop.page.screenshot(path=str(path), clip=box)
+    return Image.open(path).convert("RGB"), box
+
+
+def _fill_share(image: Image.Image, x: float, y: float, rgb: tuple[int, int, int],
+                half: int = 4, tol: int = 14) -> float:
+    """Share of the pixels in the (2 half + 1)^2 square at (x, y) within ``tol`` of ``rgb``."""
+    hits = total = 0
+    for dx in range(-half, half + 1):
+        for dy in range(-half, half + 1):
+            p = image.getpixel((round(x) + dx, round(y) + dy))
+            assert isinstance(p, tuple)
+            total += 1
+            hits += all(abs(int(a) - b) <= tol for a, b in zip(p, rgb, strict=True))
+    return hits / total
 
 
 def test_page_loads_and_shows_every_track_as_a_symbol(cop: Cop) -> None:
@@ -222,8 +260,8 @@ def test_compact_deltas_keep_the_page_equal_to_the_api(cop: Cop) -> None:
     assert sorted(cop.js("() => window.cop.visibleKeys()")) == sorted(api)
     for key in list(api)[:5]:
         lon, lat = cop.js("(k) => window.cop.renderedPosition(k)", key)
-        assert (lon - api[key]["lon"] + 180) % 360 - 180 == pytest.approx(0, abs=0.01)
-        assert lat == pytest.approx(api[key]["lat"], abs=0.01)  # tile grid
+        assert (lon - api[key]["lon"] + 180) % 360 - 180 == pytest.approx(0, abs=1e-4)
+        assert lat == pytest.approx(api[key]["lat"], abs=1e-4)  # float32 mercator
     assert cop.errors == []
 
 
@@ -242,3 +280,91 @@ def test_time_slider_replays_the_recording(cop: Cop) -> None:
     cop.page.wait_for_function("document.querySelector('#mode').textContent === 'LIVE'")
     assert cop.errors == []
     assert shutil.which("chromium") or CHROMIUM.exists()
+
+
+def test_symbols_are_drawn_in_their_identity_colours(cop: Cop) -> None:
+    """The layer's pixels: at each isolated track's position, its identity's fill colour."""
+    cop.js("() => { window.cop.select(null); }")
+    cop.page.uncheck("#ly-labels")  # a neighbour's label could cover a symbol
+    cop.settle()
+    pos = cop.js("""() => Object.fromEntries([...window.cop.state.tracks.keys()]
+                     .map(k => [k, window.cop.screenPosition(k)]))""")
+    box = cop.page.locator("#map").bounding_box()
+    isolated = [k for k, p in pos.items()
+                if 20 < p["x"] - box["x"] < box["width"] - 20
+                and 20 < p["y"] - box["y"] < box["height"] - 20
+                and min(math.dist((p["x"], p["y"]), (q["x"], q["y"]))
+                        for j, q in pos.items() if j != k) > 26]
+    assert len(isolated) >= 4
+    wanted = dict(zip(isolated, ["friend", "neutral", "hostile", "unknown"] * 8, strict=False))
+    for key, identity in wanted.items():
+        httpx.post(f"{cop.server.url}/api/tracks/{key[1:]}/identity",
+                   json={"identity": identity, "operator": "watch-2"}).raise_for_status()
+    cop.page.wait_for_function("(w) => Object.entries(w).every(([k, i]) => "
+                               "window.cop.state.tracks.get(k).identity === i)", arg=wanted)
+    cop.settle()
+    image, box = _map_pixels(cop)
+    for key, identity in wanted.items():
+        p = cop.js("(k) => window.cop.screenPosition(k)", key)
+        x, y = p["x"] - box["x"], p["y"] - box["y"]
+        assert _fill_share(image, x, y, FILL[identity]) > 0.8, (key, identity)
+        for other in set(FILL.values()) - {FILL[identity]}:
+            assert _fill_share(image, x, y, other) == 0.0, (key, identity, other)
+    blank = _fill_share(image, 3, box["height"] / 2, FILL["pending"], half=2)
+    assert blank == 0.0
+    cop.page.check("#ly-labels")
+
+
+@pytest.fixture(scope="module")
+def synth(browser: Any) -> Iterator[Cop]:
+    """The page on the small hand-placed picture (tests/web/synth.py)."""
+    yield from _open(browser, synthetic_source())
+
+
+def test_tracks_across_the_antimeridian_are_drawn_side_by_side(synth: Cop) -> None:
+    """Tracks at 179.5 E and 179.5 W sit one degree apart on the screen (not a world
+    apart), are drawn there, and a click on the western one selects it."""
+    c = synth
+    c.js("() => window.cop.map.jumpTo({ center: [180, 2.5], zoom: 5 })")
+    c.settle()
+    east, west = (c.js("(k) => window.cop.screenPosition(k)", k) for k in ("S101", "S102"))
+    per_degree = 512 * 2**5 / 360  # Web Mercator pixels per degree of longitude at zoom 5
+    assert west["x"] - east["x"] == pytest.approx(per_degree, abs=1.5)
+    image, box = _map_pixels(c)
+    for p in (east, west):
+        assert _fill_share(image, p["x"] - box["x"], p["y"] - box["y"], FILL["pending"]) > 0.8
+    assert c.js("() => window.cop.visibleCount()") >= 2
+    c.page.mouse.click(west["x"], west["y"])
+    c.page.wait_for_function("window.cop.state.selected === 'S102'")
+    assert c.errors == []
+
+
+ELLIPSE_VERTICES = """(key) => {
+  const L = window.cop.layer, g = L.lines, out = [];
+  const i0 = L.tracks.index.get(key), x0 = L.tracks.data[3 * i0], y0 = L.tracks.data[3 * i0 + 1];
+  for (let i = 0; i < g.n; i++) {
+    const x = g.f32[3 * i], y = g.f32[3 * i + 1];
+    if (g.u8[12 * i + 11] === 115 && Math.abs(x - x0) < 1e-3 && Math.abs(y - y0) < 1e-3) {
+      out.push([x - x0, y - y0]);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("key", ["S101", "S102", "S105"])
+def test_ellipse_geometry_matches_the_api_2_sigma_axes(synth: Cop, key: str) -> None:
+    """The layer's ellipse outline around a track, turned back into metres east and north,
+    has the API's semi-axes (longest and shortest radius) and orientation (of the longest)."""
+    synth.settle()
+    track = next(t for t in synth.api("/api/tracks")["tracks"] if t["key"] == key)
+    a, b, bearing = track["ell"]
+    metres = 2 * math.pi * 6378137.0 * math.cos(math.radians(track["lat"]))  # per mercator unit
+    ring = [(dx * metres, -dy * metres) for dx, dy in synth.js(ELLIPSE_VERTICES, key)]
+    assert len(ring) == 64  # 32 segments, two vertices each
+    radii = [math.hypot(e, n) for e, n in ring]
+    assert max(radii) == pytest.approx(a, rel=0.01)
+    assert min(radii) == pytest.approx(b, rel=0.01)
+    e, n = ring[radii.index(max(radii))]
+    along = math.degrees(math.atan2(e, n)) - bearing
+    assert (along + 90) % 180 - 90 == pytest.approx(0, abs=1.0)

@@ -1,6 +1,12 @@
 // airpicture COP page: MapLibre GL JS map, milsymbol symbols, live deltas over a WebSocket.
 // Everything it loads comes from this server (the npm packages are served from node_modules).
-/* global maplibregl, ms */
+// The page's scripts share one global scope, loaded in this order: atlas.js (symbol images),
+// tracklayer.js (the custom WebGL layer: symbols, ellipses, leaders, trails), overlay.js
+// (their line geometry, labels), panels.js (side panels), this file (map, data flow, start).
+// Basemap and coverage are GeoJSON sources (static); the tracks never are: a delta updates
+// the layer's typed arrays in place and asks for one repaint.
+/* global maplibregl, TrackLayer, atlasCells, drawLabels, buildLines, loadStatus, loadAlerts,
+   loadDetail, showHead, loadHistory, scheduleTable, wireControls */
 "use strict";
 
 const IDENTITIES = ["pending", "unknown", "assumed_friend", "friend", "neutral", "suspect",
@@ -11,15 +17,12 @@ const AFFILIATION = { pending: "P", unknown: "U", assumed_friend: "A", friend: "
 const NATION_COLOURS = { JPN: "#ff6b6b", AUS: "#f7b731", USA: "#4b9bec", PHL: "#20bf6b" };
 const PICTURE = "picture";
 const TRAIL_POINTS = 40;
-const LABEL_LIMIT = 600;
 // Above this many tracks in view, ellipses, leaders and trails are left out (the selected
 // track keeps its own): at a whole-region zoom they are sub-pixel clutter, and building and
 // drawing them for 10,000 tracks costs most of a frame with software GL. Zoom in to see them.
 const DETAIL_LIMIT = 1500;
-// Above this many tracks the table is rebuilt at most every TABLE_EVERY_MS (a timer, not in
-// the frame that applies an update), and only while it is on screen.
-const TABLE_LIMIT = 2000;
-const TABLE_EVERY_MS = 2000;
+// Picking: a click within this many CSS px of a symbol's centre selects it.
+const PICK_PX = 14;
 
 const state = {
   view: PICTURE,
@@ -37,8 +40,8 @@ const state = {
   slots: [],               // slot -> track (the compact deltas' moves name tracks by slot)
 };
 
-// The "tracks" source's features, updated in place: one feature per track, by key.
-const points = { features: [], index: new Map(), dirty: true };
+// The symbols, ellipses, leaders and trails: one custom WebGL layer (tracklayer.js).
+const layer = new TrackLayer.Layer("tracks", atlasCells(IDENTITIES, AFFILIATION));
 
 // Test and debugging hooks.
 const cop = (window.cop = {
@@ -46,25 +49,19 @@ const cop = (window.cop = {
   applied: 0,
   errors: [],
   state,
+  layer,
   get map() { return map; },
-  visibleKeys() {
-    if (!map || !map.getLayer("tracks")) return [];
-    const seen = new Set();
-    for (const f of map.queryRenderedFeatures({ layers: ["tracks"] })) seen.add(f.properties.key);
-    return [...seen];
-  },
+  // The layer's symbols (its typed arrays, as drawn) whose centre is on the map's canvas.
+  visibleKeys() { return layer.visibleKeys(); },
   visibleCount() { return cop.visibleKeys().length; },
-  renderedPosition(key) {
-    if (!map) return null;
-    const f = map.queryRenderedFeatures({ layers: ["tracks"], filter: ["==", ["get", "key"], key] });
-    return f.length ? f[0].geometry.coordinates : null;
-  },
+  // [lon, lat] of a symbol, read back from the layer's mercator arrays.
+  renderedPosition(key) { return layer.tracks.lonLat(key); },
   screenPosition(key) {
-    const t = state.tracks.get(key);
-    if (!t) return null;
-    const p = map.project([nearLon(t.lon), t.lat]);
+    const s = layer.screen();
+    const i = layer.tracks.index.get(key);
+    if (!s || i === undefined) return null;
     const r = document.getElementById("map").getBoundingClientRect();
-    return { x: p.x + r.left, y: p.y + r.top };
+    return { x: s.x[i] + r.left, y: s.y[i] + r.top };
   },
   idle() {
     return new Promise((resolve) => {
@@ -102,60 +99,7 @@ function nearLon(lon) {
   return lon + 360 * Math.round((c - lon) / 360);
 }
 
-function unwrapLine(points) {
-  const out = [];
-  for (const [lon, lat] of points) {
-    let x = lon;
-    if (out.length) {
-      const prev = out[out.length - 1][0];
-      x = lon + 360 * Math.round((prev - lon) / 360);
-    }
-    out.push([x, lat]);
-  }
-  return out;
-}
-
-const METRES_PER_DEG = 111320;
-
-function ellipseRing(t, steps = 32) {
-  const [a, b, bearing] = t.ell || [0, 0, 0];
-  const th = (bearing * Math.PI) / 180;
-  const ue = Math.sin(th), un = Math.cos(th);     // major axis (east, north)
-  const ve = Math.cos(th), vn = -Math.sin(th);    // minor axis
-  const k = Math.max(Math.cos((t.lat * Math.PI) / 180), 0.01);
-  const ring = [];
-  for (let i = 0; i <= steps; i++) {
-    const p = (2 * Math.PI * i) / steps;
-    const e = a * Math.cos(p) * ue + b * Math.sin(p) * ve;
-    const n = a * Math.cos(p) * un + b * Math.sin(p) * vn;
-    ring.push([t.lon + e / (METRES_PER_DEG * k), t.lat + n / METRES_PER_DEG]);
-  }
-  return ring;
-}
-
-function leader(t, seconds = 120) {
-  const d = (t.speed_kt * 1852 / 3600) * seconds;
-  const c = (t.course_deg * Math.PI) / 180;
-  const k = Math.max(Math.cos((t.lat * Math.PI) / 180), 0.01);
-  return [[t.lon, t.lat],
-    [t.lon + (d * Math.sin(c)) / (METRES_PER_DEG * k), t.lat + (d * Math.cos(c)) / METRES_PER_DEG]];
-}
-
 // ---------------------------------------------------------------- map
-
-function symbolImages() {
-  let offset = [0, 0];
-  for (const id of IDENTITIES) {
-    const sym = new ms.Symbol(`S${AFFILIATION[id]}AP-----------`, { size: 16, fill: true });
-    const canvas = sym.asCanvas(2);
-    const ctx = canvas.getContext("2d");
-    const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    map.addImage(`sym-${id}`, img, { pixelRatio: 2 });
-    const anchor = sym.getAnchor();
-    offset = [canvas.width / 4 - anchor.x / 2, canvas.height / 4 - anchor.y / 2];
-  }
-  return offset;
-}
 
 function emptyFC() { return { type: "FeatureCollection", features: [] }; }
 
@@ -163,9 +107,7 @@ function addLayers() {
   for (const layer of ["land", "coast", "borders"]) {
     map.addSource(layer, { type: "geojson", data: `/api/basemap/${layer}` });
   }
-  for (const s of ["coverage", "tracks", "ellipses", "trails", "leaders", "ghosts", "selected"]) {
-    map.addSource(s, { type: "geojson", data: emptyFC() });
-  }
+  map.addSource("coverage", { type: "geojson", data: emptyFC() });
   map.addLayer({ id: "land", type: "fill", source: "land",
     paint: { "fill-color": "#223240" } });
   map.addLayer({ id: "coverage-fill", type: "fill", source: "coverage",
@@ -176,29 +118,18 @@ function addLayers() {
     paint: { "line-color": ["get", "colour"], "line-opacity": 0.55, "line-width": 1 } });
   map.addLayer({ id: "coast", type: "line", source: "coast",
     paint: { "line-color": "#4f6b80", "line-width": 0.8 } });
+  // Solid, not dashed: a dashed line costs a pattern lookup per pixel, and with software GL
+  // the borders alone took a good part of a frame.
   map.addLayer({ id: "borders", type: "line", source: "borders",
-    paint: { "line-color": "#6d8596", "line-width": 0.7, "line-dasharray": [3, 2] } });
-  map.addLayer({ id: "trails", type: "line", source: "trails",
-    paint: { "line-color": "#9fd3ff", "line-opacity": 0.5, "line-width": 1.2 } });
-  map.addLayer({ id: "ellipses", type: "fill", source: "ellipses",
-    paint: { "fill-color": "#ffffff", "fill-opacity": 0.08 } });
-  map.addLayer({ id: "ellipses-line", type: "line", source: "ellipses",
-    paint: { "line-color": "#ffffff", "line-opacity": 0.45, "line-width": 0.8 } });
-  map.addLayer({ id: "leaders", type: "line", source: "leaders",
-    paint: { "line-color": "#d8e2ea", "line-opacity": 0.7, "line-width": 1 } });
-  map.addLayer({ id: "ghosts", type: "circle", source: "ghosts",
-    paint: { "circle-radius": 4, "circle-color": "rgba(0,0,0,0)",
-      "circle-stroke-color": "#8a99a6", "circle-stroke-width": 1, "circle-stroke-opacity": 0.7 } });
-  map.addLayer({ id: "selected", type: "circle", source: "selected",
-    paint: { "circle-radius": 17, "circle-color": "rgba(255,255,255,0.08)",
-      "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } });
-  const offset = symbolImages();
-  map.addLayer({ id: "tracks", type: "symbol", source: "tracks",
-    layout: { "icon-image": ["concat", "sym-", ["get", "identity"]],
-      "icon-allow-overlap": true, "icon-ignore-placement": true, "icon-offset": offset } });
-  map.on("click", "tracks", (e) => { if (e.features.length) select(e.features[0].properties.key); });
-  map.on("mouseenter", "tracks", () => { map.getCanvas().style.cursor = "pointer"; });
-  map.on("mouseleave", "tracks", () => { map.getCanvas().style.cursor = ""; });
+    paint: { "line-color": "#5b7385", "line-width": 0.6, "line-opacity": 0.8 } });
+  map.addLayer(layer);
+  map.on("click", (e) => {
+    const key = layer.pick(e.point.x, e.point.y, PICK_PX);
+    if (key !== null) select(key);
+  });
+  map.on("mousemove", (e) => {
+    map.getCanvas().style.cursor = layer.pick(e.point.x, e.point.y, PICK_PX) !== null ? "pointer" : "";
+  });
   map.on("render", drawLabels);
   map.on("moveend", () => {
     if ($("ly-area").checked) subscribe();
@@ -228,126 +159,30 @@ function detailTracks(tracks) {
   return sel ? [sel] : [];
 }
 
-function point(t) {
-  return { type: "Feature", geometry: { type: "Point", coordinates: [t.lon, t.lat] },
-    properties: { key: t.key, identity: t.identity, stn: t.stn ?? -1 } };
+const KIND = { tentative: "tentative", coasting: "coasting" };
+function cellOf(t) {
+  const cell = layer.cell[`${t.identity}/${KIND[t.status] || "present"}`];
+  return cell === undefined ? layer.cell["unknown/present"] : cell;
 }
 
 function pointsReset() {
-  points.features = [];
-  points.index.clear();
-  for (const t of state.tracks.values()) pointPut(t);
-}
-
-function pointPut(t) {
-  const i = points.index.get(t.key);
-  if (i === undefined) {
-    points.index.set(t.key, points.features.length);
-    points.features.push(point(t));
-  } else {
-    points.features[i] = point(t);
-  }
-  points.dirty = true;
-}
-
-function pointMove(t) {
-  const i = points.index.get(t.key);
-  if (i === undefined) { pointPut(t); return; }
-  const c = points.features[i].geometry.coordinates;
-  c[0] = t.lon; c[1] = t.lat;
-  points.dirty = true;
-}
-
-function pointRemove(key) {
-  const i = points.index.get(key);
-  if (i === undefined) return;
-  const last = points.features.pop();
-  if (i < points.features.length) {
-    points.features[i] = last;
-    points.index.set(last.properties.key, i);
-  }
-  points.index.delete(key);
-  points.dirty = true;
-}
-
-// Sets a GeoJSON source's features, unless it was empty and stays empty: every setData
-// reloads the source's tiles and re-renders the map (on software GL a frame of its own).
-const sourceSizes = new Map();
-function setFeatures(name, features) {
-  if (features.length === 0 && sourceSizes.get(name) === 0) return;
-  map.getSource(name).setData({ type: "FeatureCollection", features });
-  sourceSizes.set(name, features.length);
+  layer.tracks.clear();
+  for (const t of state.tracks.values()) layer.tracks.put(t.key, t.lon, t.lat, cellOf(t));
 }
 
 function refreshMap() {
-  const tracks = [...state.tracks.values()];
-  const detail = detailTracks(tracks);
+  const detail = detailTracks([...state.tracks.values()]);
   state.detailed = detail.length;
-  if (points.dirty) {  // once per update; not when only the selection or the layers changed
-    map.getSource("tracks").setData({ type: "FeatureCollection", features: points.features });
-    points.dirty = false;
-  }
-  setFeatures("ellipses", $("ly-ellipses").checked ? detail.map((t) => ({ type: "Feature",
-    properties: {}, geometry: { type: "Polygon", coordinates: [ellipseRing(t)] } })) : []);
-  setFeatures("leaders", detail.map((t) => ({ type: "Feature", properties: {},
-    geometry: { type: "LineString", coordinates: leader(t) } })));
-  const trails = [];
-  if ($("ly-trails").checked) {
-    for (const t of detail) {
-      const pts = state.trails.get(t.key);
-      if (pts && pts.length > 1) {
-        trails.push({ type: "Feature", properties: {},
-          geometry: { type: "LineString", coordinates: unwrapLine(pts) } });
-      }
-    }
-  }
-  setFeatures("trails", trails);
+  buildLines(detail);
   const ghosts = state.view !== PICTURE && $("ly-ghosts").checked ? state.ghosts : [];
-  setFeatures("ghosts", ghosts.map(point));
+  layer.ghosts.clear();
+  for (const t of ghosts) layer.ghosts.put(t.key, t.lon, t.lat, layer.cell.ghost);
+  layer.selected.clear();
   const sel = state.tracks.get(state.selected);
-  setFeatures("selected", sel ? [point(sel)] : []);
+  if (sel) layer.selected.put(sel.key, sel.lon, sel.lat, layer.cell.selected);
+  map.triggerRepaint();
   scheduleTable();
   cop.applied += 1;
-}
-
-let labelsBlank = false;
-function drawLabels() {
-  const canvas = $("labels");
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth, h = canvas.clientHeight;
-  if (canvas.width !== w * dpr || canvas.height !== h * dpr) {
-    canvas.width = w * dpr; canvas.height = h * dpr;
-  }
-  const ctx = canvas.getContext("2d");
-  const off = !$("ly-labels").checked || state.tracks.size > LABEL_LIMIT;
-  if (off && labelsBlank) return;  // nothing drawn last time: nothing to clear
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, w, h);
-  labelsBlank = off;
-  if (off) return;
-  ctx.font = "11px system-ui, 'DejaVu Sans', sans-serif";
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = "rgba(8,18,26,0.85)";
-  const taken = [];  // label boxes already drawn: a label that would overlap one is left out
-  const order = [...state.tracks.values()].sort((a, b) =>
-    (b.key === state.selected) - (a.key === state.selected) || (a.stn ?? 0) - (b.stn ?? 0));
-  for (const t of order) {
-    const p = map.project([nearLon(t.lon), t.lat]);
-    if (p.x < -50 || p.y < -50 || p.x > w + 50 || p.y > h + 50) continue;
-    const lines = [t.stn != null ? `${t.stn}${t.local_id != null ? " · " + t.key : ""}` : t.key,
-      t.callsign || "", `FL${String(t.fl).padStart(3, "0")} ${Math.round(t.speed_kt)}kt`];
-    const box = [p.x + 12, p.y - 23, p.x + 14 + Math.max(...lines.map((l) => ctx.measureText(l).width)), p.y + 14];
-    if (taken.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
-    taken.push(box);
-    let y = p.y - 12;
-    for (const [i, text] of lines.entries()) {
-      if (!text) continue;
-      ctx.fillStyle = i === 0 ? "#ffffff" : "#bcd3e4";
-      ctx.strokeText(text, p.x + 14, y);
-      ctx.fillText(text, p.x + 14, y);
-      y += 12;
-    }
-  }
 }
 
 // ---------------------------------------------------------------- data flow
@@ -369,12 +204,12 @@ function applyTracks(list, replace, slots) {
     if (slots) state.slots[slots[i]] = t;
     noteTrail(t);
   }
-  if (replace) pointsReset(); else for (const t of list) pointPut(t);
+  if (replace) pointsReset(); else for (const t of list) layer.tracks.put(t.key, t.lon, t.lat, cellOf(t));
 }
 
 function removeTracks(keys) {
   for (const k of keys) {
-    state.tracks.delete(k); state.trails.delete(k); pointRemove(k);
+    state.tracks.delete(k); state.trails.delete(k); layer.tracks.remove(k);
   }
 }
 
@@ -405,7 +240,7 @@ function applyCompact(buf) {
     t.ell = [ell0[j] / scale.ell0, ell1[j] / scale.ell1, ell2[j] / scale.ell2];
     t.quality = quality[j] / scale.quality;
     noteTrail(t);
-    pointMove(t);
+    layer.tracks.move(t.key, t.lon, t.lat);
   }
   return head;
 }
@@ -489,43 +324,6 @@ function firstFit() {
   map.once("idle", () => { cop.ready = true; });
 }
 
-function showHead(msg) {
-  $("st-epoch").textContent = msg.epoch;
-  $("st-time").textContent = fmtTime(msg.time);
-  $("st-hash").textContent = (msg.hash || "").slice(0, 12);
-  $("st-tracks").textContent = msg.view === PICTURE ? msg.count : `${msg.count} (${msg.view})`;
-}
-
-async function loadStatus() {
-  const s = await getJSON("/api/status");
-  state.status = s;
-  $("partners").innerHTML = (s.partners || []).map((p) =>
-    `<span class="chip ${esc(p.link)}" title="last report ${fmtTime(p.last_report)}, ` +
-    `${p.received} records, ${p.rejected} rejected">${esc(p.nation)} ${esc(p.link)}</span>`).join("");
-  const views = $("views");
-  const names = [PICTURE, ...(s.nations || [])];
-  if (views.children.length !== names.length) {
-    views.innerHTML = names.map((n) => `<button data-view="${esc(n)}">${
-      n === PICTURE ? "Shared picture" : esc(n) + " alone"} <span></span></button>`).join("");
-    for (const b of views.querySelectorAll("button")) b.onclick = () => setView(b.dataset.view);
-  }
-  for (const b of views.querySelectorAll("button")) {
-    const n = b.dataset.view;
-    b.classList.toggle("on", n === state.view);
-    b.querySelector("span").textContent = `(${n === PICTURE ? s.tracks : (s.own_tracks || {})[n] ?? 0})`;
-  }
-  if (s.history && s.history.count !== state.history.length) await loadHistory();
-}
-
-async function loadHistory() {
-  const h = await getJSON("/api/history");
-  state.history = h.times;
-  const slider = $("slider");
-  const atEnd = Number(slider.value) >= Number(slider.max);
-  slider.max = Math.max(0, h.times.length - 1);
-  if (state.live || atEnd) slider.value = slider.max;
-}
-
 function noteLiveTime(t) {
   if (state.live) $("slider-time").textContent = fmtTime(t);
 }
@@ -538,17 +336,6 @@ async function loadGhosts() {
   const mine = new Set([...state.tracks.values()].map((t) => t.stn).filter((s) => s != null));
   state.ghosts = all.filter((t) => !mine.has(t.stn));
   refreshMap();
-}
-
-async function loadAlerts() {
-  const alerts = await getJSON("/api/alerts");
-  $("alert-count").textContent = alerts.length;
-  $("alerts").innerHTML = alerts.map((a) => `<li data-stn="${a.stn ?? ""}"><b>${esc(a.kind)}</b> ` +
-    `${a.stn != null ? "STN " + a.stn + " — " : ""}${esc(a.reason)}<br><span class="hint">` +
-    `${esc(a.explanation)}</span></li>`).join("");
-  for (const li of $("alerts").children) {
-    li.onclick = () => { if (li.dataset.stn) { setView(PICTURE); select(`S${li.dataset.stn}`, true); } };
-  }
 }
 
 async function loadTrails() {
@@ -594,46 +381,7 @@ function setLive(on) {
   if (on) { loadTrails().then(subscribe); }
 }
 
-// ---------------------------------------------------------------- table and detail
-
-let tableTimer = null;
-let tableAt = 0;
-function scheduleTable() {
-  if (state.tracks.size <= TABLE_LIMIT) { renderTable(); return; }
-  if (tableTimer) return;
-  const wait = Math.max(0, tableAt + TABLE_EVERY_MS - performance.now());
-  tableTimer = setTimeout(() => {
-    tableTimer = null;
-    const box = $("tracks").getBoundingClientRect();
-    if (box.width === 0 || box.bottom < 0 || box.top > window.innerHeight) return;
-    renderTable();
-  }, Math.max(wait, 50));
-}
-
-function renderTable() {
-  tableAt = performance.now();
-  const f = state.filter.toLowerCase();
-  let rows = [...state.tracks.values()];
-  if (f) {
-    rows = rows.filter((t) => [t.stn, t.key, t.callsign, t.identity, (t.nations || []).join(" "),
-      t.icao].join(" ").toLowerCase().includes(f));
-  }
-  const { col, dir } = state.sort;
-  const val = (t) => (col === "nations" ? (t.nations || []).join(",") : t[col] ?? "");
-  rows.sort((a, b) => {
-    const x = val(a), y = val(b);
-    return (typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y))) * dir;
-  });
-  rows = rows.slice(0, 400);
-  $("tracks").querySelector("tbody").innerHTML = rows.map((t) =>
-    `<tr data-key="${esc(t.key)}" class="${t.key === state.selected ? "sel" : ""}">` +
-    `<td>${t.stn ?? "–"}</td><td>${esc(t.callsign || "")}</td><td>${t.fl}</td>` +
-    `<td>${Math.round(t.speed_kt)}</td><td class="id-${t.identity}">${esc(t.identity)}</td>` +
-    `<td>${esc((t.nations || []).join(" "))}</td></tr>`).join("");
-  for (const th of $("tracks").querySelectorAll("th")) {
-    th.className = th.dataset.col === col ? (dir > 0 ? "asc" : "desc") : "";
-  }
-}
+// ---------------------------------------------------------------- selection
 
 function select(key, fly) {
   state.selected = key;
@@ -641,58 +389,6 @@ function select(key, fly) {
   if (t && fly) map.flyTo({ center: [nearLon(t.lon), t.lat], zoom: Math.max(map.getZoom(), 6) });
   refreshMap();
   loadDetail();
-}
-
-async function loadDetail() {
-  const t = state.tracks.get(state.selected);
-  if (!t) { $("detail").classList.add("hidden"); return; }
-  $("detail").classList.remove("hidden");
-  $("d-title").textContent = t.stn != null ? `STN ${t.stn}` : t.key;
-  let prov = null;
-  if (t.stn != null && state.live) {
-    try { prov = await getJSON(`/api/tracks/${t.stn}`); } catch (e) { prov = null; }
-  }
-  const own = t.local_id != null ? `<dt>local track</dt><dd>${esc(t.key)}</dd>` : "";
-  let html = `<dl>${own}
-    <dt>callsign</dt><dd>${esc(t.callsign || "–")}</dd>
-    <dt>ICAO / 3A</dt><dd>${esc(t.icao || "–")} / ${esc(t.mode3a || "–")}</dd>
-    <dt>identity</dt><dd class="id-${t.identity}">${esc(t.identity)}${prov && prov.system.identity_reason
-      ? " — " + esc(prov.system.identity_reason) : ""}</dd>
-    <dt>status</dt><dd>${esc(t.status)}, quality ${t.quality.toFixed(2)}</dd>
-    <dt>position</dt><dd>${t.lat.toFixed(3)}°, ${t.lon.toFixed(3)}°</dd>
-    <dt>FL / speed</dt><dd>FL${t.fl} · ${Math.round(t.speed_kt)} kt · ${Math.round(t.course_deg)}° · ${t.vrate_ms} m/s</dd>
-    <dt>2σ ellipse</dt><dd>${Math.round(t.ell[0])} × ${Math.round(t.ell[1])} m, ${Math.round(t.ell[2])}°</dd>
-    <dt>nations</dt><dd>${(t.nations || []).map((n) => `<span class="chip" style="border-color:${nationColour(n)}">${esc(n)}</span>`).join("")}</dd>
-    </dl>`;
-  if (prov) {
-    html += `<h3>Provenance</h3><table class="contrib"><tr><th>nation</th><th>local</th>` +
-      `<th>sensors</th><th>age</th><th>quality</th></tr>` +
-      prov.contributors.map((c) => `<tr><td>${esc(c.nation)}</td><td>${c.track_id}</td><td>${
-        (c.sensors || []).map((s) => esc(s.id)).join("<br>") || "–"}</td><td>${
-        c.age_s != null ? c.age_s + " s" : "–"}</td><td>${c.quality != null ? c.quality.toFixed(2) : "–"}</td></tr>`).join("") +
-      `</table><h3>Identity history</h3><ul class="hist">` +
-      (prov.identity_history.length ? prov.identity_history.map((h) => `<li>${fmtTime(h.time)} ` +
-        `<span class="id-${h.identity}">${esc(h.identity)}</span> ${h.operator ? "by " + esc(h.operator) +
-        (h.nation ? " (" + esc(h.nation) + ")" : "") : "automatic"}${h.reason ? " — " + esc(h.reason) : ""}</li>`).join("")
-        : "<li>–</li>") + "</ul>";
-  }
-  $("d-body").innerHTML = html;
-  $("d-action").style.display = t.stn != null && state.live ? "" : "none";
-  $("d-identity").value = t.identity;
-}
-
-async function setIdentity() {
-  const t = state.tracks.get(state.selected);
-  if (!t || t.stn == null) return;
-  const body = { identity: $("d-identity").value, operator: $("d-operator").value,
-    reason: $("d-reason").value };
-  try {
-    await getJSON(`/api/tracks/${t.stn}/identity`, { method: "POST",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    $("d-msg").textContent = `STN ${t.stn}: ${body.identity} recorded`;
-  } catch (e) {
-    $("d-msg").textContent = `refused: ${e.message}`;
-  }
 }
 
 // ---------------------------------------------------------------- start
@@ -703,41 +399,6 @@ async function loadCoverage() {
   map.getSource("coverage").setData(doc);
   $("legend").innerHTML = [...new Set(doc.features.map((f) => f.properties.nation))].map((n) =>
     `<span><i style="display:inline-block;width:10px;height:10px;background:${nationColour(n)}"></i>${esc(n)}</span>`).join("");
-}
-
-function wireControls() {
-  $("d-identity").innerHTML = IDENTITIES.map((i) => `<option value="${i}">${i}</option>`).join("");
-  $("d-set").onclick = setIdentity;
-  $("d-close").onclick = () => { state.selected = null; $("detail").classList.add("hidden"); refreshMap(); };
-  $("filter").oninput = (e) => { state.filter = e.target.value; renderTable(); };
-  for (const th of $("tracks").querySelectorAll("th")) {
-    th.onclick = () => {
-      state.sort = { col: th.dataset.col, dir: state.sort.col === th.dataset.col ? -state.sort.dir : 1 };
-      renderTable();
-    };
-  }
-  $("tracks").querySelector("tbody").onclick = (e) => {
-    const tr = e.target.closest("tr");
-    if (tr) select(tr.dataset.key, true);
-  };
-  for (const id of ["ly-trails", "ly-ellipses", "ly-ghosts", "ly-labels"]) {
-    $(id).onchange = () => { refreshMap(); map.triggerRepaint(); };
-  }
-  $("ly-coverage").onchange = (e) => {
-    for (const l of ["coverage-fill", "coverage-line"]) {
-      map.setLayoutProperty(l, "visibility", e.target.checked ? "visible" : "none");
-    }
-  };
-  $("ly-area").onchange = subscribe;
-  $("fl-lo").onchange = subscribe;
-  $("fl-hi").onchange = subscribe;
-  $("slider").oninput = (e) => {
-    const i = Number(e.target.value);
-    if (i >= state.history.length - 1 && state.live) return;
-    setLive(false);
-    replayAt(i);
-  };
-  $("live").onclick = () => setLive(true);
 }
 
 function start() {
