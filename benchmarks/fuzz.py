@@ -6,7 +6,8 @@ a documented, counted refusal is a crash.
 
 Targets and their seeds are in ``tests/security_suite/targets.py`` (ASTERIX datagrams and
 records of CAT048/021/034/062/063/065, Beast + Mode S, Mode S hex, SBS, pcap, sensor config,
-signed envelopes). Four in five inputs are mutations of a seed (flips, insertions, deletions,
+signed envelopes of local-track batches, and bare batch payloads as a partner with a valid key
+might send them). Four in five inputs are mutations of a seed (flips, insertions, deletions,
 truncations, splices, noise, interesting bytes), one in five is random bytes. ``--inputs`` is
 the total, split over the targets by a fixed weight (the slow decoders get fewer). Prints a
 table, then one JSON line; exits 1 on any crash.
@@ -31,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.security_suite.targets import Targets, mutate, random_bytes
 
 WEIGHTS = {
-    "envelope": 0.34,
+    "envelope": 0.24,
+    "batch_payload": 0.10,
     "asterix_datagram": 0.15,
     "mode_s_hex": 0.12,
     "sbs": 0.14,
@@ -60,7 +62,8 @@ def run_target(job: tuple[str, int, int]) -> dict[str, object]:
         "target": name,
         "inputs": n_inputs,
         "crashes": len(crashes),
-        "rejections": targets.rejections.total() + sum(targets.verifier.rejections.values()),
+        "rejections": (targets.rejections.total() + sum(targets.verifier.rejections.values())
+                       + sum(targets.batch_rejections.values())),
         "accepted_envelopes": targets.accepted,
         "envelope_rejections": dict(targets.verifier.rejections),
         "seconds": time.perf_counter() - t0,

@@ -6,10 +6,12 @@ growth, message loss and end-to-end latency over time.
 Each of the four nations runs as two processes (its publishing side and its fusing side):
 the publisher releases, once per wall-clock second, the local tracks of the objects its
 sensors see (a seeded synthetic coalition of ``--tracks`` objects, each seen by about 60 % of
-the nations; tracks on straight lines, errors drawn from their covariances) in signed
-envelopes of at most ``--chunk`` tracks; the fusing side reads the shared log, verifies every
-envelope, fuses (``airpicture.fusion.Picture``) and measures, per ``--window-s``, the latency
-from publish to fused (p50, p99, max), the envelopes received and its resident memory. At the
+the nations; tracks on straight lines, errors drawn from their covariances) as columnar
+``LocalTrackBatch`` payloads in signed envelopes of at most ``--chunk`` tracks; the fusing side
+reads the shared log, verifies every envelope, decodes and validates each batch, fuses
+(``airpicture.fusion.Picture``) and measures, per ``--window-s``, the latency (p50, p99, max)
+from a scan's hand-in (its data time, paced on the wall clock) to its batch fused, the
+envelopes received and its resident memory. At the
 end every fusing side checks that each nation's sequence numbers are complete (no loss) and
 all four must hold the same final picture hash. ``--outage-s`` stops the NATS server that
 long (kill -9) half way through the run and restarts it.
@@ -51,59 +53,65 @@ def _key(nation: str):  # type: ignore[no-untyped-def]
 
 
 def publisher(args: argparse.Namespace) -> int:
-    from tests.fusion.synth import coalition
+    from tests.fusion.synth import coalition, record
 
     from airpicture.bus.jetstream import NatsBus
-    from airpicture.messages import LocalTrack, TrackStatus, encode_msgpack
+    from airpicture.node.wire import KIND_BATCH, encode_batches
+    from airpicture.policy import LocalTrackColumns
     from airpicture.security import Sealer
 
     i = NATIONS.index(args.nation)
     c = coalition(args.tracks, seed=11, nations=tuple(n.encode() for n in NATIONS))
-    idx = np.flatnonzero(c.sees[i])
-    cov = [c.cov[i, j].ravel().tolist() for j in idx]
-    ids = c.track_ids[i, idx].tolist()
-    icao = [None if c.icao[j] < 0 else int(c.icao[j]) for j in idx]
     bus = NatsBus(args.url, nation=args.nation, publish_attempts=10_000, max_backoff_s=1.0)
     sealer = Sealer(args.nation, _key(args.nation))
     rng = np.random.default_rng(i)
-    start = float(np.ceil(time.time())) + 0.1 * i
+    print("ready", flush=True)  # the run's start and end come back on stdin
+    start, end = (float(v) for v in sys.stdin.readline().split())
+    start += 0.1 * i
     second = 0
+    seq = 0
     while True:
         t = start + second
-        if t > args.end:
+        if t > end:
             break
         time.sleep(max(0.0, t - time.time()))
-        x = c.truth(t)[idx] + (c.chol[i, idx] @ rng.normal(size=(len(idx), 6, 1)))[..., 0]
-        tracks = [LocalTrack(nation=args.nation, track_id=ids[k], time=t, state=x[k].tolist(),
-                             covariance=cov[k], status=TrackStatus.CONFIRMED, quality=0.9,
-                             icao=icao[k]) for k in range(len(idx))]
-        for a in range(0, max(len(tracks), 1), args.chunk):
-            chunk = tracks[a:a + args.chunk]
-            data = sealer.seal(AUDIENCE, t, "local_tracks", encode_msgpack(chunk), len(chunk))
-            seq = sealer._seq[AUDIENCE]
-            bus.publish(AUDIENCE, data, f"{args.nation}.{seq}.{time.time_ns()}")
+        table = record(c, i, t, rng)
+        n = len(table)
+        tracks = LocalTrackColumns(table, np.zeros(n, np.uint64), np.full((n, 3), 1 / 3),
+                                   table.time, ())
+        items = []
+        for payload, count in encode_batches(tracks, args.nation, args.chunk):
+            seq += 1
+            data = sealer.seal(AUDIENCE, t, KIND_BATCH, payload, count)
+            items.append((data, f"{args.nation}.{seq}.{time.time_ns()}"))
+        bus.publish_many(AUDIENCE, items)
         second += 1
-    seq = sealer._seq.get(AUDIENCE, 0) + 1
     data = sealer.seal(AUDIENCE, start + second, "end", b"", 0)
-    bus.publish(AUDIENCE, data, f"{args.nation}.{seq}.{time.time_ns()}")
+    bus.publish(AUDIENCE, data, f"{args.nation}.{seq + 1}.{time.time_ns()}")
     bus.close()
     return 0
 
 
 def fuser(args: argparse.Namespace) -> int:
+    from tests.fusion.synth import coalition, log
+
     from airpicture.bus.jetstream import NatsBus
-    from airpicture.fusion import FusionConfig, Picture, local_tracks_to_table
-    from airpicture.messages import LocalTrack, decode_msgpack
+    from airpicture.fusion import FusionConfig, Picture
+    from airpicture.node.wire import decode_batch
     from airpicture.security import Verifier
 
     bus = NatsBus(args.url)
     verifier = Verifier({n: _key(n).public_key() for n in NATIONS}, [AUDIENCE])
     picture = Picture(FusionConfig(lateness_s=args.lateness_s))
     sub = bus.subscribe(AUDIENCE)
+    warm = Picture(FusionConfig(lateness_s=args.lateness_s))  # load the compiled kernels now
+    for table in log(coalition(50, seed=3), 6, seed=3):
+        warm.ingest(table)
+    print("ready", flush=True)
     seqs: dict[str, set[int]] = {n: set() for n in NATIONS}
     end: dict[str, int] = {}
     window: list[float] = []
-    envelopes = 0
+    envelopes = bad_batches = 0
     t_window = time.time()
     final = None
     rss0 = None
@@ -117,10 +125,11 @@ def fuser(args: argparse.Namespace) -> int:
             if env.kind == "end":
                 end[env.sender] = env.seq
                 continue
-            tracks = decode_msgpack(env.payload, list[LocalTrack])
-            for r in picture.ingest(local_tracks_to_table(tracks)):
+            table, dropped = decode_batch(env.payload, env.sender)
+            bad_batches += sum(dropped.values())
+            for r in picture.ingest(table):
                 final = r.hash
-            window.append(time.time() - int(rec.msg_id.rsplit(".", 1)[1]) / 1e9)
+            window.append(time.time() - env.time)  # data time = the scan's wall time
         now = time.time()
         if now - t_window >= args.window_s:
             rss = _rss_mib(os.getpid())
@@ -137,6 +146,7 @@ def fuser(args: argparse.Namespace) -> int:
     lost = {n: end[n] - len(seqs[n]) for n in NATIONS}
     print(json.dumps({"node": args.name, "done": True, "envelopes": envelopes, "lost": lost,
                       "final": final, "rejections": dict(verifier.rejections),
+                      "bad_batches": bad_batches,
                       "late": picture.late, "rss_mib": _rss_mib(os.getpid())}), flush=True)
     bus.close()
     return 0
@@ -154,7 +164,6 @@ def main() -> int:
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--nation", help=argparse.SUPPRESS)
     ap.add_argument("--name", help=argparse.SUPPRESS)
-    ap.add_argument("--end", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.role == "publisher":
         return publisher(args)
@@ -178,10 +187,17 @@ def main() -> int:
         fusers = {n: subprocess.Popen([*common, "--role", "fuser", "--name", n],
                                       stdout=subprocess.PIPE, text=True, cwd=ROOT)
                   for n in NATIONS}
-        time.sleep(3.0)
-        end = time.time() + 10.0 + args.duration  # publishers start within 10 s
-        pubs = {n: subprocess.Popen([*common, "--role", "publisher", "--nation", n,
-                                     "--end", str(end)], cwd=ROOT) for n in NATIONS}
+        pubs = {n: subprocess.Popen([*common, "--role", "publisher", "--nation", n],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                    cwd=ROOT) for n in NATIONS}
+        for p in [*fusers.values(), *pubs.values()]:  # start-up (imports) is not the run
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        start = float(np.ceil(time.time())) + 1.0
+        end = start + args.duration
+        for p in pubs.values():
+            assert p.stdin is not None
+            p.stdin.write(f"{start!r} {end!r}\n")
+            p.stdin.close()
         outage: dict[str, float] = {}
         if args.outage_s > 0:
             time.sleep(max(0.0, end - args.duration / 2 - time.time()))

@@ -24,6 +24,10 @@ import msgspec
 SCHEMA_VERSION = 1
 """Schema version written into every message as ``v``."""
 
+TRACK_ID_LIMIT = 1 << 40
+"""Local track ids lie in ``[0, TRACK_ID_LIMIT)`` (fusion keys a partner track by its
+nation's index above these 40 bits)."""
+
 
 class SensorKind(enum.StrEnum):
     """The kinds of sensor a node ingests."""
@@ -134,6 +138,58 @@ class LocalTrack(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     sensors: list[str] = msgspec.field(default_factory=list)
     mode_probabilities: list[float] = msgspec.field(default_factory=list)
     last_update: float | None = None
+    v: int = SCHEMA_VERSION
+
+
+class LocalTrackBatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Many local tracks of one nation as columns: the bus form of a release.
+
+    The fields and units are those of :class:`LocalTrack`, one column each, ``count`` rows.
+    Numeric columns are raw little-endian bytes of ``count`` rows (shapes per row below), so
+    encoding and decoding cost one copy, not one Python object per track:
+
+    ======================  =======  ==========  ==============================================
+    field                   dtype    per row     meaning
+    ======================  =======  ==========  ==============================================
+    ``time``                ``<f8``  1           data time of the state (s, Unix epoch, UTC)
+    ``track_id``            ``<i8``  1           local track id
+    ``state``               ``<f8``  6           ECEF ``[x, y, z, vx, vy, vz]`` (m, m/s)
+    ``covariance``          ``<f8``  36          6x6 state covariance, row-major (m, m/s)
+    ``status``              ``u1``   1           index into :class:`TrackStatus` (declaration
+                                                 order)
+    ``quality``             ``<f8``  1           in [0, 1]
+    ``identity``            ``u1``   1           index into :class:`Identity`
+    ``icao``                ``<i4``  1           24-bit ICAO address, -1: none
+    ``mode3a``              ``<i2``  1           Mode 3/A code (0..4095), -1: none
+    ``callsign``            ``S8``   8 bytes     ASCII, NUL padded; empty: none
+    ``sensor_mask``         ``<u8``  1           bit ``i``: ``sensors[i]`` contributed
+    ``mode_probabilities``  ``<f8``  ``modes``   IMM mode probabilities at the last update
+    ``last_update``         ``<f8``  1           data time of the last update (s), NaN: none
+    ======================  =======  ==========  ==============================================
+
+    A field a release policy withholds is ``None``: absent from the bytes (``sensors`` and
+    ``sensor_mask`` go together). ``sensors`` lists only the sensor ids some row refers to.
+    Receivers validate lengths, finiteness and ranges and reject a bad batch whole
+    (``airpicture.node.wire.decode_batch``).
+    """
+
+    nation: str
+    count: int
+    time: bytes
+    track_id: bytes
+    state: bytes
+    covariance: bytes
+    status: bytes
+    quality: bytes
+    identity: bytes | None = None
+    icao: bytes | None = None
+    mode3a: bytes | None = None
+    callsign: bytes | None = None
+    sensors: list[str] | None = None
+    sensor_mask: bytes | None = None
+    modes: int = 0
+    mode_probabilities: bytes | None = None
+    last_update: bytes | None = None
     v: int = SCHEMA_VERSION
 
 
@@ -251,8 +307,8 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 Message = (
-    SensorInfo | Plot | LocalTrack | SystemTrack | Alert | IdentityOverride | AlertAck
-    | BiasEstimate | Envelope
+    SensorInfo | Plot | LocalTrack | LocalTrackBatch | SystemTrack | Alert | IdentityOverride
+    | AlertAck | BiasEstimate | Envelope
 )
 T = TypeVar("T")
 

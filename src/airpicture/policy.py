@@ -6,13 +6,17 @@ A :class:`ReleasePolicy` (one per partner audience, from the node's TOML config)
   ``withheld_areas``; height within ``[min_alt_m, max_alt_m]``; identity in ``identities``
   (empty: any); supported by at least one sensor of a kind in ``sensor_kinds`` (empty: any);
   status in ``statuses``;
-- **which fields** are withheld (``withheld_fields``): they are blanked before encoding, so
-  their values never reach the bytes;
+- **which fields** are withheld (``withheld_fields``): they are blanked in the released
+  columns and named in :attr:`LocalTrackColumns.withheld`, so the wire leaves them out of the
+  ``LocalTrackBatch`` and their values never reach the bytes;
 - **what precision**: positions (``precision_m``) and velocities (``velocity_precision_mps``)
   are snapped to a grid of that step on each ECEF axis, so each released component is within
   half a step of the truth, and the covariance of those components grows by the variance of
   the rounding, ``step**2 / 12`` (uniform quantisation noise);
 - **when**: ``delay_s`` holds releases back by that much data time (:class:`ReleaseQueue`).
+
+:func:`release` works on a nation's tracks as columns (:class:`LocalTrackColumns`), with no
+Python object per track.
 
 Areas are polygons of ``[lat_deg, lon_deg]`` vertices with straight edges in latitude and
 longitude; a polygon may cross the antimeridian (its vertices are unwrapped so each edge is
@@ -22,7 +26,8 @@ the short way round, and points are compared on the polygon's side of the date l
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import msgspec
@@ -30,11 +35,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from airpicture.geo import ecef2geodetic
-from airpicture.messages import Identity, LocalTrack, SensorKind, TrackStatus
+from airpicture.messages import SENSOR_KINDS, Identity, SensorKind, TrackStatus
+from airpicture.track_table import IDENTITY_CODES, STATUS_CODES, TrackTable
 
 __all__ = [
     "WITHHOLDABLE",
     "Area",
+    "LocalTrackColumns",
     "ReleasePolicy",
     "ReleaseQueue",
     "coarsen",
@@ -50,15 +57,45 @@ WithheldField = Literal[
 WITHHOLDABLE: tuple[str, ...] = WithheldField.__args__  # type: ignore[attr-defined]
 """The fields of :class:`~airpicture.messages.LocalTrack` a policy may withhold."""
 
-_BLANK: dict[str, Any] = {
-    "sensors": [],
-    "mode_probabilities": [],
-    "callsign": None,
-    "icao": None,
-    "mode3a": None,
-    "identity": Identity.PENDING,
-    "last_update": None,
-}
+_PENDING = IDENTITY_CODES.index(Identity.PENDING)
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalTrackColumns:
+    """One nation's local tracks at one release tick, as columns: what a policy filters and
+    the wire encodes (:class:`~airpicture.messages.LocalTrackBatch`).
+
+    ``table`` holds the tracks (``source``: the nation; ECEF state (m, m/s) and covariance).
+    Per row: ``sensors`` is a bit mask (bit ``i``: ``sensor_ids[i]`` contributed),
+    ``mode_probabilities (N, M)`` the IMM mode probabilities at the last update and
+    ``last_update (N,)`` that update's data time (s; NaN: none). ``withheld`` names the
+    fields a policy blanked: the wire leaves them out.
+    """
+
+    table: TrackTable
+    sensors: NDArray[np.uint64]
+    mode_probabilities: NDArray[np.float64]
+    last_update: NDArray[np.float64]
+    sensor_ids: tuple[str, ...]
+    withheld: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        n = len(self.table)
+        if not (len(self.sensors) == len(self.last_update) == len(self.mode_probabilities) == n):
+            raise ValueError(f"LocalTrackColumns: columns differ in length from the {n} tracks")
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def take(self, index: NDArray[Any] | slice) -> LocalTrackColumns:
+        """Rows selected by an integer index, a boolean mask or a slice."""
+        return dataclasses.replace(
+            self,
+            table=self.table.take(index),
+            sensors=self.sensors[index],
+            mode_probabilities=self.mode_probabilities[index],
+            last_update=self.last_update[index],
+        )
 
 
 class Area(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -139,12 +176,17 @@ def _wrap(angle: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def release_mask(
     state: NDArray[np.float64],
-    identity: Sequence[Identity],
-    status: Sequence[TrackStatus],
-    kinds: Sequence[frozenset[SensorKind]],
+    identity: NDArray[np.uint8],
+    status: NDArray[np.uint8],
+    kind_bits: NDArray[np.uint64],
     policy: ReleasePolicy,
 ) -> NDArray[np.bool_]:
-    """Which of ``N`` tracks (ECEF ``state (N, 6)``) the policy lets out."""
+    """Which of ``N`` tracks the policy lets out.
+
+    ``state (N, 6)`` is ECEF; ``identity`` and ``status`` are codes (indices into
+    :data:`~airpicture.track_table.IDENTITY_CODES` / ``STATUS_CODES``); ``kind_bits`` has
+    bit ``k`` set where a sensor of kind ``SENSOR_KINDS[k]`` supports the track.
+    """
     n = len(state)
     llh = ecef2geodetic(state[:, :3]) if n else np.zeros((0, 3))
     lat, lon, h = llh[:, 0], llh[:, 1], llh[:, 2]
@@ -158,13 +200,11 @@ def release_mask(
     if policy.max_alt_m is not None:
         keep &= h <= policy.max_alt_m
     if policy.identities:
-        allowed = set(policy.identities)
-        keep &= np.fromiter((i in allowed for i in identity), bool, n)
-    allowed_status = set(policy.statuses)
-    keep &= np.fromiter((s in allowed_status for s in status), bool, n)
+        keep &= np.isin(identity, [IDENTITY_CODES.index(i) for i in policy.identities])
+    keep &= np.isin(status, [STATUS_CODES.index(s) for s in policy.statuses])
     if policy.sensor_kinds:
-        wanted = frozenset(policy.sensor_kinds)
-        keep &= np.fromiter((bool(k & wanted) for k in kinds), bool, n)
+        wanted = sum(1 << SENSOR_KINDS.index(k) for k in set(policy.sensor_kinds))
+        keep &= (kind_bits & np.uint64(wanted)) != 0
     return keep
 
 
@@ -190,49 +230,50 @@ def coarsen(
     return x, P
 
 
-# -- applying a policy to local tracks -----------------------------------------------------
+# -- applying a policy to a nation's local tracks ------------------------------------------
 
 
 def release(
-    tracks: Sequence[LocalTrack],
+    tracks: LocalTrackColumns,
     policy: ReleasePolicy,
     sensor_kinds: Mapping[str, SensorKind] | None = None,
-) -> list[LocalTrack]:
+) -> LocalTrackColumns:
     """The tracks ``policy`` lets out, with withheld fields blanked and precision coarsened.
 
     ``sensor_kinds`` maps the nation's sensor ids to their kinds (needed when the policy
-    filters on kinds; an unknown id supports no kind). Order is preserved.
+    filters on kinds; an unknown id supports no kind). Order is preserved. The result names
+    the withheld fields (``withheld``), so the wire leaves them out.
     """
-    if not tracks:
-        return []
-    state = np.array([t.state for t in tracks], dtype=np.float64).reshape(len(tracks), 6)
     kinds_of = sensor_kinds or {}
-    kinds = [frozenset(kinds_of[s] for s in t.sensors if s in kinds_of) for t in tracks]
-    keep = release_mask(
-        state, [t.identity for t in tracks], [t.status for t in tracks], kinds, policy
-    )
-    index = np.flatnonzero(keep)
-    if index.size == 0:
-        return []
-    blank: dict[str, Any] = {name: _BLANK[name] for name in policy.withheld_fields}
-    coarse = policy.precision_m > 0.0 or policy.velocity_precision_mps > 0.0
-    if coarse:
-        cov = np.array([tracks[i].covariance for i in index.tolist()], dtype=np.float64)
-        new_x, new_P = coarsen(
-            state[index],
-            cov.reshape(-1, 6, 6),
-            policy.precision_m,
-            policy.velocity_precision_mps,
+    kind_bits = np.zeros(len(tracks), np.uint64)
+    for bit, sensor in enumerate(tracks.sensor_ids[:64]):
+        if sensor in kinds_of:
+            has = ((tracks.sensors >> np.uint64(bit)) & np.uint64(1)).astype(bool)
+            kind_bits[has] |= np.uint64(1 << SENSOR_KINDS.index(kinds_of[sensor]))
+    t = tracks.table
+    keep = release_mask(t.state, t.identity, t.status, kind_bits, policy)
+    out = tracks.take(keep)
+    cols = out.table.columns()
+    if policy.precision_m > 0.0 or policy.velocity_precision_mps > 0.0:
+        cols["state"], cols["covariance"] = coarsen(
+            cols["state"], cols["covariance"], policy.precision_m, policy.velocity_precision_mps
         )
-        xs, Ps = new_x.tolist(), new_P.reshape(-1, 36).tolist()
-    out = []
-    for j, i in enumerate(index.tolist()):
-        changes: dict[str, Any] = dict(blank)
-        if coarse:
-            changes["state"] = xs[j]
-            changes["covariance"] = Ps[j]
-        out.append(msgspec.structs.replace(tracks[i], **changes) if changes else tracks[i])
-    return out
+    withheld = frozenset(policy.withheld_fields)
+    n = len(out)
+    blank = TrackTable.blank(n).columns()
+    for name in withheld & {"identity", "icao", "mode3a", "callsign"}:
+        cols[name] = blank[name]
+    return dataclasses.replace(
+        out,
+        table=TrackTable(**cols),
+        sensors=np.zeros(n, np.uint64) if "sensors" in withheld else out.sensors,
+        mode_probabilities=(
+            np.zeros((n, 0)) if "mode_probabilities" in withheld else out.mode_probabilities
+        ),
+        last_update=np.full(n, np.nan) if "last_update" in withheld else out.last_update,
+        sensor_ids=() if "sensors" in withheld else out.sensor_ids,
+        withheld=withheld | out.withheld,
+    )
 
 
 class ReleaseQueue:
@@ -242,15 +283,15 @@ class ReleaseQueue:
         if not delay_s >= 0.0:
             raise ValueError(f"delay_s must be >= 0, got {delay_s}")
         self.delay_s = delay_s
-        self._queue: collections.deque[tuple[float, list[LocalTrack]]] = collections.deque()
+        self._queue: collections.deque[tuple[float, LocalTrackColumns]] = collections.deque()
 
-    def push(self, time: float, tracks: list[LocalTrack]) -> None:
+    def push(self, time: float, tracks: LocalTrackColumns) -> None:
         """Queue a batch valid at data ``time`` (batches must be pushed in time order)."""
         if self._queue and time < self._queue[-1][0]:
             raise ValueError(f"batch at {time} pushed after one at {self._queue[-1][0]}")
         self._queue.append((time, tracks))
 
-    def due(self, now: float) -> list[tuple[float, list[LocalTrack]]]:
+    def due(self, now: float) -> list[tuple[float, LocalTrackColumns]]:
         """Pop every batch whose time is at least ``delay_s`` before ``now``, oldest first."""
         out = []
         while self._queue and self._queue[0][0] <= now - self.delay_s:

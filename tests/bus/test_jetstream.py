@@ -107,3 +107,21 @@ def test_nodes_reading_the_same_stream_hold_the_same_picture(server: NatsServer)
     rebuilt, _ = read_picture(server.url, partners, durable=None)
     assert rebuilt == a
     assert np.unique(a).size == len(a)
+
+
+def test_a_reader_stalled_past_the_idle_limit_loses_nothing(server: NatsServer) -> None:
+    """The server drops an ephemeral consumer nobody pulled from for ``idle_consumer_s``;
+    the subscription finds it gone and carries on from the next record."""
+    with NatsBus(server.url, idle_consumer_s=1.0) as bus:
+        sub = bus.subscribe("stall")
+        bus.publish("stall", b"first", "m1")
+        assert [r.data for r in sub.fetch(10, 2.0)] == [b"first"]
+        time.sleep(4.0)  # a node busy elsewhere: the server removes the consumer
+        for i in range(2, 6):
+            bus.publish("stall", f"rec{i}".encode(), f"m{i}")
+        got: list[bytes] = []
+        deadline = time.monotonic() + 15.0
+        while len(got) < 4 and time.monotonic() < deadline:
+            got += [r.data for r in sub.fetch(10, 0.5)]
+        assert got == [b"rec2", b"rec3", b"rec4", b"rec5"]
+        assert sub.recreated == 1

@@ -12,6 +12,7 @@ from airpicture.fusion import (
     assign_stns,
     chi2_gate,
     mahalanobis3,
+    mahalanobis3_pairs,
     match_identity,
     stn_candidates,
 )
@@ -29,6 +30,25 @@ def test_mahalanobis3_matches_solve() -> None:
     expected = np.einsum("ni,ni->n", d, np.linalg.solve(S, d[..., None])[..., 0])
     np.testing.assert_allclose(mahalanobis3(d, S), expected, rtol=1e-9)
     assert mahalanobis3(np.ones((1, 3)), np.zeros((1, 3, 3)))[0] == np.inf
+
+
+def test_mahalanobis3_pairs_matches_solve_on_gathered_rows() -> None:
+    """6-D states and covariances, pairs by index: only the position block counts."""
+    rng = np.random.default_rng(4)
+    xa, xb = rng.normal(size=(300, 6)) * 500, rng.normal(size=(80, 6)) * 500
+    a, b = rng.normal(size=(300, 6, 6)) * 30, rng.normal(size=(80, 6, 6)) * 30
+    Pa, Pb = a @ a.transpose(0, 2, 1) + np.eye(6), b @ b.transpose(0, 2, 1) + np.eye(6)
+    ia, ib = rng.integers(0, 300, 1000), rng.integers(0, 80, 1000)
+    d = xa[ia, :3] - xb[ib, :3]
+    S = Pa[ia, :3, :3] + Pb[ib, :3, :3]
+    expected = np.einsum("ni,ni->n", d, np.linalg.solve(S, d[..., None])[..., 0])
+    got = mahalanobis3_pairs(xa, Pa, ia, xb, Pb, ib)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    np.testing.assert_array_equal(got, mahalanobis3(d, S))  # the same arithmetic
+    zero = np.zeros((1, 6, 6))
+    assert mahalanobis3_pairs(xa, zero, [0], xb, zero, [0])[0] == np.inf
+    with pytest.raises(ValueError, match="differ in shape"):
+        mahalanobis3_pairs(xa, Pa, [0, 1], xb, Pb, [0])
 
 
 def dense_reference(xr, Sr, xs, Ss, gate):  # type: ignore[no-untyped-def]

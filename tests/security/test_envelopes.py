@@ -23,6 +23,7 @@ from airpicture.security import (
     load_private_key,
     load_public_key,
     new_private_key,
+    signed_bytes,
 )
 
 T = 1_700_000_000.0
@@ -57,7 +58,7 @@ def seal(sealer: Sealer, t: float, items: list[LocalTrack], audience: str = "coa
 def resign(data: bytes, key_owner: str, **changes: object) -> bytes:
     """Re-sign an envelope with changes, as an attacker holding ``key_owner``'s key would."""
     env = msgspec.structs.replace(decode_msgpack(data, Envelope), signature=b"", **changes)
-    sig = KEYS[key_owner].sign(encode_msgpack(env))
+    sig = KEYS[key_owner].sign(signed_bytes(env))
     return encode_msgpack(msgspec.structs.replace(env, signature=sig))
 
 

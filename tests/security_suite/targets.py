@@ -15,10 +15,10 @@ from __future__ import annotations
 import io
 import math
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import msgspec
 import numpy as np
 
 from airpicture.fusion import Picture, local_tracks_to_table
@@ -41,8 +41,9 @@ from airpicture.messages import (
     SensorKind,
     TrackStatus,
     decode_msgpack,
-    encode_msgpack,
 )
+from airpicture.node.wire import KIND_BATCH, decode_batch, encode_batches
+from airpicture.policy import LocalTrackColumns
 from airpicture.security import (
     Rejected,
     Sealer,
@@ -86,6 +87,15 @@ def local_tracks(nation: str, n: int, t: float, seed: int = 0) -> list[LocalTrac
             for i in range(n)]
 
 
+def _columns(tracks: list[LocalTrack]) -> LocalTrackColumns:
+    """Release columns of ``tracks`` (two IMM modes, two sensors) for the wire."""
+    n = len(tracks)
+    return LocalTrackColumns(
+        table=local_tracks_to_table(tracks), sensors=np.arange(n, dtype=np.uint64) % 4,
+        mode_probabilities=np.full((n, 2), 0.5), last_update=np.array([t.time for t in tracks]),
+        sensor_ids=("JPN-R1", "JPN-A1"))
+
+
 def _real(*parts: str) -> bytes:
     path = DATA.joinpath(*parts)
     return path.read_bytes() if path.exists() else b""
@@ -105,6 +115,7 @@ class Targets:
                                  VerifierConfig(max_bytes=1 << 16))
         self.picture = Picture()
         self.accepted = 0
+        self.batch_rejections: Counter[str] = Counter()
         self.sealers = {n: Sealer(n, k) for n, k in KEYS.items()}
         self.targets: dict[str, Callable[[bytes], None]] = {
             "asterix_datagram": self.asterix_datagram,
@@ -115,6 +126,7 @@ class Targets:
             "pcap": self.pcap,
             "sensor_config": self.sensor_config,
             "envelope": self.envelope,
+            "batch_payload": self.batch_payload,
         }
         self.seeds = self._seeds()
         self.genuine = {signed_bytes(decode_msgpack(e, Envelope)) for e in self.seeds["envelope"]}
@@ -169,8 +181,9 @@ class Targets:
             pass
 
     def envelope(self, data: bytes) -> None:
-        """The node's read path: verify, decode the payload, keep the signer's own tracks,
-        fuse. Nothing but a counted rejection may come of bad input."""
+        """The node's read path: verify, decode the ``local_track_batch`` payload (validated
+        whole, the signer's own tracks only), fuse. Nothing but a counted rejection may come
+        of bad input."""
         try:
             env = self.verifier.verify(data)
         except Rejected:
@@ -178,12 +191,18 @@ class Targets:
         self.accepted += 1
         if signed_bytes(env) not in self.genuine:
             raise AssertionError(f"an envelope nobody sealed was accepted: {env!r:.200}")
-        try:
-            tracks = decode_msgpack(env.payload, list[LocalTrack])
-        except (msgspec.MsgspecError, ValueError):
+        if env.kind != KIND_BATCH:
             return
-        mine = [t for t in tracks if t.nation == env.sender]
-        self.picture.ingest(local_tracks_to_table(mine))
+        table, rejected = decode_batch(env.payload, env.sender)
+        self.batch_rejections.update(rejected)
+        self.picture.ingest(table)
+
+    def batch_payload(self, data: bytes) -> None:
+        """A batch payload under a valid signature (a partner's own bug, or its stolen key):
+        rejected whole and counted by reason, or fused."""
+        table, rejected = decode_batch(data, "JPN")
+        self.batch_rejections.update(rejected)
+        self.picture.ingest(table)
 
     # -- seeds -----------------------------------------------------------------------
 
@@ -209,12 +228,15 @@ class Targets:
             write_pcap(path, [Datagram(1.46e9 + i, d) for i, d in enumerate(datagrams[:5])])
             written = path.read_bytes()
         t = T0
-        envelopes = []
+        envelopes, batches = [], []
         for k, nation in enumerate(NATIONS * 3):
             t += 0.25
-            items = local_tracks(nation, 1 + k % 4, t, k)
-            envelopes.append(self.sealers[nation].seal("coalition", t, "local_tracks",
-                                                       encode_msgpack(items), len(items)))
+            payload, count = encode_batches(_columns(local_tracks(nation, 1 + k % 4, t, k)),
+                                            nation, 8)[0]
+            envelopes.append(self.sealers[nation].seal("coalition", t, KIND_BATCH, payload,
+                                                       count))
+            if nation == "JPN":
+                batches.append(payload)
         return {
             "asterix_datagram": datagrams,
             "asterix_records": records,
@@ -224,6 +246,7 @@ class Targets:
             "pcap": [written] + [p[:1500] for p in pcaps if p],
             "sensor_config": [SENSORS_TOML.encode()],
             "envelope": envelopes,
+            "batch_payload": batches,
         }
 
     def run(self, name: str, data: bytes) -> None:

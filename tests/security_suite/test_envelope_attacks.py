@@ -42,7 +42,7 @@ def sealed(nation: str = "JPN", seq: int = 0, n: int = 2, t: float = T0) -> byte
 
 def resign(data: bytes, signer: str, **changes: object) -> bytes:
     env = msgspec.structs.replace(decode_msgpack(data, Envelope), signature=b"", **changes)
-    signature = KEYS[signer].sign(encode_msgpack(env))
+    signature = KEYS[signer].sign(signed_bytes(env))
     return encode_msgpack(msgspec.structs.replace(env, signature=signature))
 
 
@@ -139,7 +139,7 @@ def test_structured_envelopes_pass_only_when_their_sender_signed_them(
     env = Envelope(sender=sender, audience=audience, seq=seq, time=t, kind=kind,
                    payload=payload, v=v)
     if signer is not None:
-        env = msgspec.structs.replace(env, signature=KEYS[signer].sign(encode_msgpack(env)))
+        env = msgspec.structs.replace(env, signature=KEYS[signer].sign(signed_bytes(env)))
     ver = verifier()
     got = ver.accept(encode_msgpack(env))
     if got is not None:

@@ -39,4 +39,5 @@ def test_seeds_are_accepted_or_counted() -> None:
             fresh.run(name, data)
     assert fresh.accepted == len(fresh.seeds["envelope"])
     assert not fresh.verifier.rejections
+    assert not fresh.batch_rejections
     assert fresh.picture.state is not None

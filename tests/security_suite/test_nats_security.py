@@ -7,10 +7,15 @@ free 127.0.0.1 port; its CA and server certificate are made for the test with
 whole audience log; publishing as another nation, on the shared subject, or creating streams
 is refused at once with a ``BusError`` and nothing reaches the log; a client that does not
 trust the server's CA, does not speak TLS, or has a wrong password cannot connect.
+
+The same with nkeys (a second server whose users are public nkeys made here with the ``nkeys``
+package): a node logged in with its seed publishes as itself, is refused on another nation's
+subject, and a seed the server does not know (or a broken one) cannot connect.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +25,7 @@ import pytest
 from airpicture.bus import BusError, open_bus
 from airpicture.bus.jetstream import NatsBus
 
-from ..faults.servers import Server, authorization, make_ca, make_server_cert
+from ..faults.servers import NATION_PUBLISH_API, Server, authorization, make_ca, make_server_cert
 
 PASSWORDS = {"JPN": "jpn-secret", "USA": "usa-secret"}
 ADMIN = "operator-secret"
@@ -106,3 +111,78 @@ def test_unknown_url_options_are_named() -> None:
         open_bus("nats://127.0.0.1:1?tls_cafile=/x")
     with pytest.raises(ValueError, match="nats:// URLs only"):
         open_bus("memory://", tls_ca="/x")
+
+
+# -- nkeys: each nation logs in with its own key pair; the server holds only public keys ----
+
+def new_user_seed(directory: Path, name: str) -> tuple[Path, str]:
+    """A fresh nkey user seed written to ``directory/name.nk`` (0600), and its public key."""
+    nkeys = pytest.importorskip("nkeys")  # the test extra has it; skip only these tests
+    seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    path = directory / f"{name}.nk"
+    path.write_bytes(seed)
+    path.chmod(0o600)
+    return path, nkeys.from_seed(bytearray(seed)).public_key.decode()
+
+
+class NkeyDeployment:
+    def __init__(self, server: Server, seeds: dict[str, Path]) -> None:
+        self.server, self.seeds = server, seeds
+
+    def url(self, nation: str, seed: Path | None = None, as_nation: str | None = None) -> str:
+        seed = seed or self.seeds[nation]
+        return f"{self.server.url}?nkeys_seed={seed}&nation={as_nation or nation}"
+
+
+@pytest.fixture(scope="module")
+def nkey_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NkeyDeployment]:
+    root = tmp_path_factory.mktemp("nats-nkeys")
+    seeds, users = {}, [f'    {{ user: "admin", password: "{ADMIN}" }}']
+    for nation in PASSWORDS:
+        seeds[nation], public = new_user_seed(root, nation)
+        allow = ", ".join(f'"{s}"' for s in (f"airpicture.*.{nation}", *NATION_PUBLISH_API))
+        users.append(f'    {{ nkey: "{public}", permissions: {{ publish: {{ allow: [{allow}] }}'
+                     ', subscribe: { allow: ["_INBOX.>"] } } }')
+    config = "authorization {\n  users: [\n" + "\n".join(users) + "\n  ]\n}\n"
+    with Server(root / "server", config) as server:
+        with open_bus(f"nats://admin:{ADMIN}@{server.url.split('://', 1)[1]}") as admin:
+            admin.subscribe("coalition").close()
+        yield NkeyDeployment(server, seeds)
+
+
+def _log(deployment: NkeyDeployment) -> list[bytes]:
+    with open_bus(f"nats://admin:{ADMIN}@{deployment.server.url.split('://', 1)[1]}") as admin:
+        return [r.data for r in admin.subscribe("coalition").fetch(1000, 1.0)]
+
+
+def test_a_nation_with_its_nkey_publishes_as_itself(nkey_deployment: NkeyDeployment) -> None:
+    with open_bus(nkey_deployment.url("JPN")) as jpn, open_bus(nkey_deployment.url("USA")) as usa:
+        first = jpn.publish("coalition", b"jpn-nkey-1", "JPN-nkey-1")
+        assert usa.publish("coalition", b"usa-nkey-1", "USA-nkey-1") == first + 1
+        got = [r.data for r in usa.subscribe("coalition", start_seq=first).fetch(10, 2.0)]
+    assert got == [b"jpn-nkey-1", b"usa-nkey-1"]
+
+
+def test_an_nkey_is_refused_on_another_nations_subject(nkey_deployment: NkeyDeployment) -> None:
+    with NatsBus(nkey_deployment.url("JPN", as_nation="USA")) as jpn:
+        t0 = time.monotonic()
+        with pytest.raises(BusError, match="not permitted"):
+            jpn.publish("coalition", b"jpn-as-usa", "forged-nkey")
+        assert time.monotonic() - t0 < 4.0 and jpn.denied == ["airpicture.coalition.usa"]
+    assert b"jpn-as-usa" not in _log(nkey_deployment)
+
+
+def test_a_wrong_or_broken_seed_cannot_connect(
+    nkey_deployment: NkeyDeployment, tmp_path: Path
+) -> None:
+    stranger, _ = new_user_seed(tmp_path, "stranger")  # a valid seed the server does not know
+    t0 = time.monotonic()
+    with pytest.raises(BusError, match="cannot connect"):
+        NatsBus(nkey_deployment.url("JPN", seed=stranger), connect_attempts=3, backoff_s=0.05)
+    assert time.monotonic() - t0 < 5.0  # refused credentials are not retried
+    broken = tmp_path / "broken.nk"
+    broken.write_bytes(b"SUNOTAVALIDSEED")
+    with pytest.raises(BusError, match="no valid nkeys seed"):
+        NatsBus(nkey_deployment.url("JPN", seed=broken))
+    with pytest.raises(BusError, match="cannot read"):
+        NatsBus(nkey_deployment.url("JPN", seed=tmp_path / "missing.nk"))

@@ -27,8 +27,8 @@ from typing import Any
 
 import msgspec
 import numpy as np
-import pyarrow.parquet as pq
 
+from airpicture.io.parquet import read_arrow
 from airpicture.messages import SensorInfo
 from airpicture.metrics.align import coverage_masks
 from airpicture.metrics.evaluation import EvaluationConfig, evaluate
@@ -68,10 +68,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _read(path: Path, cls: type, what: str) -> object:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: no such file ({what})")
     try:
-        return pq.read_table(str(path))
+        return read_arrow(path)  # a file, or a recorder's folder of parts
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise InputError(f"{path}: not a Parquet file ({what}): {exc}") from exc
 

@@ -6,7 +6,13 @@ first, then chi-square gating and optimal assignment), covariance intersection, 
 deterministic system track numbers. Every epoch carries a picture state hash.
 """
 
-from airpicture.fusion.association import assign_gated, chi2_gate, mahalanobis3, match_identity
+from airpicture.fusion.association import (
+    assign_gated,
+    chi2_gate,
+    mahalanobis3,
+    mahalanobis3_pairs,
+    match_identity,
+)
 from airpicture.fusion.covariance_intersection import ci_fuse, ci_fuse_groups, is_spd, spd_status
 from airpicture.fusion.epoch import TRACK_ID_LIMIT, fuse_epoch
 from airpicture.fusion.motion import predict_cv
@@ -31,6 +37,7 @@ __all__ = [
     "is_spd",
     "local_tracks_to_table",
     "mahalanobis3",
+    "mahalanobis3_pairs",
     "match_identity",
     "picture_hash",
     "predict_cv",

@@ -16,6 +16,9 @@ Two steps, both vectorised over tracks:
 
 from __future__ import annotations
 
+import functools
+
+import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
@@ -23,12 +26,13 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
-__all__ = ["assign_gated", "chi2_gate", "mahalanobis3", "match_identity"]
+__all__ = ["assign_gated", "chi2_gate", "mahalanobis3", "mahalanobis3_pairs", "match_identity"]
 
 Array = NDArray[np.float64]
 Index = NDArray[np.int64]
 
 
+@functools.lru_cache(maxsize=64)
 def chi2_gate(probability: float, dof: int = 3) -> float:
     """The chi-square gate holding ``probability`` of true pairs with ``dof`` components."""
     if not 0.0 < probability < 1.0:
@@ -36,26 +40,81 @@ def chi2_gate(probability: float, dof: int = 3) -> float:
     return float(chi2.ppf(probability, dof))
 
 
-def mahalanobis3(d: Array, S: Array) -> Array:
-    """``d^T S^-1 d`` for ``d (N, 3)`` and symmetric positive definite ``S (N, 3, 3)``.
-
-    Closed-form 3x3 inverse (adjugate over determinant), elementwise over ``N``; a singular
-    ``S`` gives ``inf``.
-    """
-    a, b, c = S[:, 0, 0], S[:, 0, 1], S[:, 0, 2]
-    e, f, i = S[:, 1, 1], S[:, 1, 2], S[:, 2, 2]
+@nb.njit(cache=True, nogil=True, inline="always")
+def _d2(
+    x: float, y: float, z: float, a: float, b: float, c: float, e: float, f: float, i: float
+) -> float:  # pragma: no cover - compiled
+    """``d^T S^-1 d`` for ``d = [x, y, z]`` and ``S = [[a, b, c], [b, e, f], [c, f, i]]``:
+    the closed-form inverse (adjugate over determinant); ``inf`` unless ``det S > 0``."""
     A = e * i - f * f
     B = c * f - b * i
     C = b * f - c * e
     E = a * i - c * c
     F = b * c - a * f
-    Ii = a * e - b * b
+    Iz = a * e - b * b
     det = a * A + b * B + c * C
-    x, y, z = d[:, 0], d[:, 1], d[:, 2]
-    q = A * x * x + E * y * y + Ii * z * z + 2.0 * (B * x * y + C * x * z + F * y * z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(det > 0.0, q / det, np.inf)
-    return np.asarray(out, dtype=np.float64)
+    q = A * x * x + E * y * y + Iz * z * z + 2.0 * (B * x * y + C * x * z + F * y * z)
+    return q / det if det > 0.0 else np.inf
+
+
+@nb.njit(cache=True, nogil=True)
+def _rows_d2(d: Array, S: Array, out: Array) -> None:  # pragma: no cover - compiled
+    for k in range(d.shape[0]):
+        out[k] = _d2(d[k, 0], d[k, 1], d[k, 2], S[k, 0, 0], S[k, 0, 1], S[k, 0, 2],
+                     S[k, 1, 1], S[k, 1, 2], S[k, 2, 2])
+
+
+@nb.njit(cache=True, nogil=True)
+def _pairs_d2(
+    xa: Array, Pa: Array, ia: Index, xb: Array, Pb: Array, ib: Index, out: Array
+) -> None:  # pragma: no cover - compiled
+    for k in range(ia.shape[0]):
+        i, j = ia[k], ib[k]
+        out[k] = _d2(
+            xa[i, 0] - xb[j, 0], xa[i, 1] - xb[j, 1], xa[i, 2] - xb[j, 2],
+            Pa[i, 0, 0] + Pb[j, 0, 0], Pa[i, 0, 1] + Pb[j, 0, 1], Pa[i, 0, 2] + Pb[j, 0, 2],
+            Pa[i, 1, 1] + Pb[j, 1, 1], Pa[i, 1, 2] + Pb[j, 1, 2], Pa[i, 2, 2] + Pb[j, 2, 2],
+        )
+
+
+def mahalanobis3(d: Array, S: Array) -> Array:
+    """``d^T S^-1 d`` for ``d (N, 3)`` and symmetric positive definite ``S (N, 3, 3)``.
+
+    Closed-form 3x3 inverse (adjugate over determinant), one pass over ``N``; a singular
+    ``S`` gives ``inf``. Only the upper triangle of ``S`` is read.
+    """
+    d = np.ascontiguousarray(d, dtype=np.float64)
+    S = np.ascontiguousarray(S, dtype=np.float64)
+    if d.shape[1:] != (3,) or S.shape != (len(d), 3, 3):
+        raise ValueError(f"expected d (N, 3) and S (N, 3, 3), got {d.shape} and {S.shape}")
+    out = np.empty(len(d))
+    _rows_d2(d, S, out)
+    return out
+
+
+def mahalanobis3_pairs(
+    xa: Array, Pa: Array, ia: Index, xb: Array, Pb: Array, ib: Index
+) -> Array:
+    """:func:`mahalanobis3` of pairs of rows without gathering them first: entry ``k`` is
+    ``d^T S^-1 d`` with ``d = xa[ia[k], :3] - xb[ib[k], :3]`` and
+    ``S = Pa[ia[k], :3, :3] + Pb[ib[k], :3, :3]`` (``xa (N, >=3)``, ``Pa (N, >=3, >=3)``;
+    the same for ``b``). The same arithmetic as :func:`mahalanobis3`, in one pass.
+    """
+    ia = np.ascontiguousarray(ia, dtype=np.int64)
+    ib = np.ascontiguousarray(ib, dtype=np.int64)
+    if ia.shape != ib.shape:
+        raise ValueError(f"index arrays differ in shape: {ia.shape} and {ib.shape}")
+    out = np.empty(len(ia))
+    _pairs_d2(
+        np.ascontiguousarray(xa, dtype=np.float64),
+        np.ascontiguousarray(Pa, dtype=np.float64),
+        ia,
+        np.ascontiguousarray(xb, dtype=np.float64),
+        np.ascontiguousarray(Pb, dtype=np.float64),
+        ib,
+        out,
+    )
+    return out
 
 
 def match_identity(
@@ -125,7 +184,7 @@ def assign_gated(
     dist, nbr = dist.reshape(n_r, k_eff), nbr.reshape(n_r, k_eff)
     ri, col = np.nonzero(np.isfinite(dist))
     si = nbr[ri, col]
-    d2 = mahalanobis3(xr[ri] - xs[si], Sr[ri] + Ss[si])
+    d2 = mahalanobis3_pairs(xr, Sr, ri, xs, Ss, si)
     keep = d2 < gate
     if report_icao is not None and system_icao is not None:
         a, b = report_icao[ri], system_icao[si]
@@ -149,6 +208,6 @@ def assign_gated(
     real = (row < nr) & (matched < ns)
     out_r = r_used[row[real]]
     out_s = s_used[matched[real]]
-    pair_d2 = mahalanobis3(xr[out_r] - xs[out_s], Sr[out_r] + Ss[out_s])
+    pair_d2 = mahalanobis3_pairs(xr, Sr, out_r, xs, Ss, out_s)
     order = np.argsort(out_r, kind="stable")
     return out_r[order].astype(np.int64), out_s[order].astype(np.int64), pair_d2[order]

@@ -32,19 +32,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from airpicture.fusion.association import assign_gated, chi2_gate, mahalanobis3, match_identity
+from airpicture.fusion.association import (
+    assign_gated,
+    chi2_gate,
+    mahalanobis3_pairs,
+    match_identity,
+)
 from airpicture.fusion.covariance_intersection import ci_fuse_groups
 from airpicture.fusion.merge import group_starts, merge_reports
 from airpicture.fusion.motion import predict_cv
 from airpicture.fusion.numbering import assign_stns, stn_candidates
 from airpicture.fusion.state import EpochResult, FusionConfig, PictureState, picture_hash
-from airpicture.messages import TrackStatus
+from airpicture.messages import TRACK_ID_LIMIT, TrackStatus
 from airpicture.track_table import STATUS_CODES, TrackTable
 
 __all__ = ["TRACK_ID_LIMIT", "fuse_epoch"]
 
-TRACK_ID_LIMIT = 1 << 40
-"""Local track ids must lie in ``[0, TRACK_ID_LIMIT)``."""
 
 _CONFIRMED = STATUS_CODES.index(TrackStatus.CONFIRMED)
 _COASTING = STATUS_CODES.index(TrackStatus.COASTING)
@@ -103,7 +106,7 @@ def fuse_epoch(
     pos = np.clip(np.searchsorted(live, stn_a), 0, max(len(live) - 1, 0))
     is_live = (stn_a > 0) & (live[pos] == stn_a) if len(live) else np.zeros(len(a), bool)
     li, lp = np.flatnonzero(is_live), pos[is_live]
-    d2 = mahalanobis3(xr[li, :3] - xs[lp, :3], Pr[li, :3, :3] + Ps[lp, :3, :3])
+    d2 = mahalanobis3_pairs(xr, Pr, li, xs, Ps, lp)
     conflict = (icao_a[li] >= 0) & (prev.icao[lp] >= 0) & (icao_a[li] != prev.icao[lp])
     broken = li[(d2 > break_gate) | conflict]
     stn_a[broken] = 0
@@ -126,12 +129,7 @@ def fuse_epoch(
         allowed = np.flatnonzero(~np.isin(cand_stn, stn_a[mine & (stn_a > 0) & current]))
         # Identity first, inside the loose gate.
         ri, si = match_identity(icao_a[r], cand_icao[allowed])
-        ok = (
-            mahalanobis3(
-                xr[r[ri], :3] - cand_x[allowed[si]], Pr[r[ri], :3, :3] + cand_P[allowed[si]]
-            )
-            <= break_gate
-        )
+        ok = mahalanobis3_pairs(xr, Pr, r[ri], cand_x, cand_P, allowed[si]) <= break_gate
         ri, si = ri[ok], si[ok]
         stn_a[r[ri]] = cand_stn[allowed[si]]
         counts["by_identity"] += len(ri)

@@ -105,8 +105,11 @@ class Picture:
             self.late += int(np.count_nonzero(reports.time < closed_end))
             self._pending.append(reports)
             self._newest = max(self._newest, float(reports.time.max()))
-            if self._next_k is None:
-                self._next_k = math.floor(float(reports.time.min()) / self.config.epoch_s) + 1
+            first = math.floor(float(reports.time.min()) / self.config.epoch_s) + 1
+            if self._next_k is None or (self.state.time == -math.inf and first < self._next_k):
+                # Until an epoch closes, the first epoch is the earliest report's, whatever
+                # the order the reports came in.
+                self._next_k = first
         results = []
         while self._next_k is not None and self.watermark >= self._next_k * self.config.epoch_s:
             results.append(self._close())

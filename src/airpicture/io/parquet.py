@@ -3,6 +3,12 @@
 Two-dimensional columns are written as one scalar column per component, named by the table's
 ``COMPONENTS`` map (for example ``position`` becomes ``x``, ``y``, ``z``); fixed-width byte
 strings become UTF-8 strings. Writing is deterministic: the same table gives the same bytes.
+
+A table is one Parquet file or a *parts folder*: a directory (named like the file it stands
+for, e.g. ``picture.parquet/``) of complete Parquet files ``part-NNNNNN.parquet`` whose rows,
+in name order, are the table (what :class:`airpicture.io.recorder.Recorder` writes). Names
+starting with ``.`` or ``_`` (a part still being written) are not parts. The readers here
+take either form.
 """
 
 from __future__ import annotations
@@ -80,9 +86,31 @@ def write_table(path: str | Path, table: ColumnTable) -> None:
     pq.write_table(to_arrow(table), str(path), **_WRITE_OPTIONS)
 
 
+PART_GLOB = "part-*.parquet"
+"""The complete files of a parts folder (see the module docstring)."""
+
+
+def part_files(directory: str | Path) -> list[Path]:
+    """The complete parts of a parts folder, in order (``[]`` when there are none)."""
+    return sorted(Path(directory).glob(PART_GLOB))
+
+
+def read_arrow(path: str | Path) -> pa.Table:
+    """A Parquet file or a parts folder as one Arrow table (an empty folder: no columns)."""
+    p = Path(path)
+    if not p.is_dir():
+        return pq.read_table(str(p))
+    parts = [pq.read_table(str(f)) for f in part_files(p)]
+    return pa.concat_tables(parts) if parts else pa.table({})
+
+
 def read_table(path: str | Path, cls: type[T]) -> T:
-    """Read a Parquet file written by :func:`write_table` or :class:`TableWriter`."""
-    return from_arrow(pq.read_table(str(path)), cls)
+    """Read a Parquet file written by :func:`write_table` or :class:`TableWriter`, or a parts
+    folder (see the module docstring; an empty one is an empty table)."""
+    data = read_arrow(path)
+    if data.num_columns == 0:
+        return cls.empty()
+    return from_arrow(data, cls)
 
 
 class TableWriter:

@@ -8,13 +8,15 @@ node process can run one over NATS (``airpicture node``), pacing itself at the e
 
 Releases: after each :meth:`feed`, once ``release_interval_s`` of data time has passed since
 the last release, the node takes the tracker's live tracks predicted to the processed data
-time, keeps those a policy lets out, and publishes them to each policy's audience in signed
-envelopes of at most ``chunk_tracks`` tracks. Every release tick sends at least one envelope
-(an empty one is the node's heartbeat), so partners see its data time advance.
+time as columns, keeps those a policy lets out, and publishes them to each policy's audience
+as columnar ``LocalTrackBatch`` messages in signed envelopes of at most ``chunk_tracks``
+tracks. Every release tick sends at least one envelope (an empty batch is the node's
+heartbeat), so partners see its data time advance.
 
 Reading: every record of the audience's log is verified (rejections counted by reason and
-sender); a ``local_tracks`` envelope's tracks are checked to belong to its signer, then given
-to :meth:`airpicture.fusion.Picture.ingest`, once per record, in log order. So every node
+sender); a ``local_track_batch`` envelope's batch is validated whole and checked to belong to
+its signer (a bad batch is counted and dropped whole), then given as columns to
+:meth:`airpicture.fusion.Picture.ingest`, once per record, in log order. So every node
 reading the same log holds the same picture, epoch by epoch, and a restarted node rebuilds it
 by reading the log from its start.
 
@@ -39,11 +41,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from airpicture.audit import AuditLog
 from airpicture.bus import Bus, Subscription
 from airpicture.fusion import EpochResult, Picture
-from airpicture.messages import LocalTrack, SensorInfo, encode_msgpack
+from airpicture.messages import SensorInfo
 from airpicture.node.config import NodeConfig, partner_names
-from airpicture.node.wire import KIND_END, KIND_TRACKS, decode_tracks, snapshot_messages
+from airpicture.node.status import Counters, LinkState, NodeStatus
+from airpicture.node.wire import (
+    KIND_BATCH,
+    KIND_END,
+    decode_batch,
+    encode_batches,
+    snapshot_columns,
+)
 from airpicture.plot_table import PlotTable
-from airpicture.policy import ReleaseQueue, release
+from airpicture.policy import LocalTrackColumns, ReleaseQueue, release
 from airpicture.security import Sealer, Verifier
 from airpicture.track_table import TrackTable
 from airpicture.tracking import REASONS, Tracker, TrackerConfig
@@ -51,46 +60,6 @@ from airpicture.tracking import REASONS, Tracker, TrackerConfig
 __all__ = ["LinkState", "Node", "NodeStatus"]
 
 _ID_SHIFT = 32
-
-
-@dataclasses.dataclass(frozen=True)
-class LinkState:
-    """What the node knows of one partner's feed on the shared log.
-
-    ``state``: ``unknown`` (never heard), ``up``, ``down`` (silent for ``stale_s`` of the
-    log's data time) or ``ended`` (it said its run is over).
-    """
-
-    nation: str
-    state: str
-    last_time: float | None
-    last_seq: int
-    accepted: int
-    rejected: int
-
-
-@dataclasses.dataclass(frozen=True)
-class NodeStatus:
-    """A node at a glance: its picture, its links, its counters."""
-
-    nation: str
-    audience: str
-    epoch: float | None
-    hash: str | None
-    epochs: int
-    system_tracks: int
-    published: int
-    released_tracks: int
-    log_records: int
-    links: dict[str, LinkState]
-    plots_rejected: dict[str, int]
-    envelopes_rejected: dict[str, int]
-    reports_rejected: dict[str, int]
-    late_reports: int
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain data (for JSON)."""
-        return dataclasses.asdict(self)
 
 
 class Node:
@@ -154,6 +123,10 @@ class Node:
         self.released_tracks = 0
         self.log_records = 0
         self.report_rejections: collections.Counter[str] = collections.Counter()
+        self.feed_rejections: collections.Counter[str] = collections.Counter()
+        """Plots refused at the edge before :meth:`feed`, by reason (the driver counts)."""
+        self.recorder: Counters | None = None
+        """The recorder the driver attached, for :meth:`status`."""
         self._queues = {p.audience: ReleaseQueue(p.delay_s) for p in config.policies}
         self._statuses = frozenset(s for p in config.policies for s in p.statuses)
         self._kinds = {s.id: s.kind for s in self.sensors}
@@ -202,13 +175,13 @@ class Node:
         self._last_release = until
         arrays = self.tracker.tracks
         snapshot = self.tracker.picture(until, confirmed_only=False)
-        table, tracks = snapshot_messages(
+        tracks = snapshot_columns(
             snapshot, arrays, self._sensor_ids, self._statuses, self._id_offset
         )
         if until <= self._resume_after:
             return 0  # released by this node's earlier run: already in the log
         if self.on_release is not None:
-            self.on_release(until, table)
+            self.on_release(until, tracks.table)
         sent = 0
         for policy in self.config.policies:
             out = release(tracks, policy, self._kinds)
@@ -218,12 +191,10 @@ class Node:
                 sent += self._publish(policy.audience, time, batch)
         return sent
 
-    def _publish(self, audience: str, time: float, tracks: list[LocalTrack]) -> int:
-        size = self.config.chunk_tracks
-        chunks = [tracks[i : i + size] for i in range(0, len(tracks), size)] or [[]]
+    def _publish(self, audience: str, time: float, tracks: LocalTrackColumns) -> int:
         sent = 0
-        for chunk in chunks:
-            sent += self._send(audience, time, KIND_TRACKS, encode_msgpack(chunk), len(chunk))
+        for payload, count in encode_batches(tracks, self.nation, self.config.chunk_tracks):
+            sent += self._send(audience, time, KIND_BATCH, payload, count)
         if sent:
             self.released_tracks += len(tracks)
         return sent
@@ -256,10 +227,10 @@ class Node:
             if envelope.kind == KIND_END:
                 self._ended.add(sender)
                 continue
-            if envelope.kind != KIND_TRACKS:
+            if envelope.kind != KIND_BATCH:
                 self.report_rejections["unknown_kind"] += 1
                 continue
-            table, dropped = decode_tracks(envelope.payload, sender)
+            table, dropped = decode_batch(envelope.payload, sender)
             self.report_rejections.update(dropped)
             if sender == self.nation and len(table):
                 self._own_max_id = max(self._own_max_id, int(table.track.max()))
@@ -290,16 +261,20 @@ class Node:
         self._closed(self.picture.flush(), results)
         return results
 
-    def catch_up(self, timeout: float = 0.2) -> bool:
+    def catch_up(self, timeout: float = 0.2, *, retrack_all: bool = False) -> bool:
         """Read the whole log before starting; returns whether it already held releases of
-        this node (a restart), in which case sending resumes after them."""
+        this node (a restart), in which case sending resumes after them.
+
+        ``retrack_all``: the driver feeds the new tracker every plot from the start of the
+        nation's data again, so its track ids are the old run's and are kept (otherwise they
+        are shifted past the old ones)."""
         self.drain(timeout)
         own_seq = self._link_seq.get(self.nation, 0)
         if own_seq == 0:
             return False
         self.sealer = Sealer(self.nation, self._key, self.audit, {self.config.audience: own_seq})
         self._resume_after = self._link_time.get(self.nation, -math.inf)
-        if self._own_max_id >= 0:
+        if self._own_max_id >= 0 and not retrack_all:
             self._id_offset = ((self._own_max_id >> _ID_SHIFT) + 1) << _ID_SHIFT
         return True
 
@@ -362,6 +337,8 @@ class Node:
             envelopes_rejected=dict(self.verifier.rejections),
             reports_rejected=reports,
             late_reports=self.picture.late,
+            feeds_rejected=dict(self.feed_rejections),
+            recorder={} if self.recorder is None else self.recorder.counters(),
         )
 
 
