@@ -16,7 +16,9 @@ Both trackers get the same plots in the same 1 s batches:
 Accuracy: GOSPA (p = 2, c = 2 km, alpha = 2) of the confirmed tracks' positions, predicted to
 the end of each of the last ``--scored`` scans, against the truth then (ours converted to the
 radar's ENU frame), averaged over those scans. Throughput: plots over the wall time of all
-scans. Stone Soup takes about 18 s per scan at 1,000 targets, so keep ``--scans`` small.
+scans. Stone Soup is slow in this set-up: one of its scans took 372 s at 500 targets and
+692 s at 1,000 (wall, on the shared 2-core machine under load), so keep ``--targets`` and
+``--scans`` small.
 Prints a table and, last, one JSON line.
 
     .venv/bin/python benchmarks/vs_stonesoup.py [--targets 1000] [--scans 5]

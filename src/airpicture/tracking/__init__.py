@@ -4,7 +4,8 @@ One module per role: :mod:`.motion` (CV and coordinated-turn models), :mod:`.imm
 :mod:`.measurement` (radar, SSR, ADS-B, ESM models and Jacobians), :mod:`.filters` (EKF/UKF,
 Joseph update), :mod:`.gating` and :mod:`.pregate`, :mod:`.association` (identity first, GNN),
 :mod:`.jpda`, :mod:`.initiation`, :mod:`.management`, :mod:`.state` (the struct-of-arrays track
-table), :mod:`.scan` (one sensor's round) and :mod:`.tracker` (batches, late plots, output).
+table), :mod:`.scan` (one sensor's round) and :mod:`.tracker` (batches, late plots, output);
+:mod:`.kernels` holds the compiled per-pair hot paths.
 """
 
 from airpicture.tracking.config import Association, Logic, SensorParams, TrackerConfig

@@ -2,12 +2,13 @@
 
 The pre-gate finds every (track, plot) pair whose spheres can overlap,
 ``|p_track - p_plot| <= r_track + r_plot``, without forming all N x M distances. The batch's
-plots (a sensor's sector, typically) are hashed into a grid of sorted cell keys whose cell is
-twice the largest plot radius; a track outside the plots' bounding box (grown by its reach)
-costs a few comparisons, one inside it looks up the cells its ball can reach, and a track
-whose ball spans more cells than there are plots tests every plot
+plots are counting-sorted into a dense grid over their bounding box, with cells as large as
+four plot radii or the median track reach, whichever is larger (so a track near small ADS-B
+plots still visits a handful of cells); a track outside the box (grown by its reach) costs a
+few comparisons, one inside it visits the cells its ball can reach, and a track whose ball
+spans more cells than there are plots tests every plot
 (:func:`airpicture.tracking.kernels.ball_pairs`). The cost is
-``O(N + M log M + (tracks near the plots) log M + pairs)``, not ``N M``.
+``O(N + M + cells + (tracks near the plots) + pairs)``, not ``N M``.
 The exact test is the chi-square gate ``y^T S^-1 y < G``, ``G`` the ``gate_probability``
 quantile of the chi-square law with ``m`` degrees of freedom.
 """

@@ -16,6 +16,13 @@ probabilistic data association (PDA) form::
 and the model likelihood ``(1 - PD) lambda + PD sum_j N(y_ij; 0, S)``. Plots of another
 measurement layout than the track's most probable plot are left out of its update. A track
 counts a hit when ``1 - beta_i0 >= 0.5``.
+
+The round (:mod:`.scan`) gives this update the pairs of confirmed and coasting tracks only.
+Tentative tracks are associated one-to-one (GNN) with the plots that no confirmed track took
+as its most probable plot: under the PDA update a tentative track born from clutter moves to
+the weighted mean of the clutter in its wide gate, keeps that gate wide through the spread
+term and gathers a hit nearly every scan, so in heavy clutter JPDA confirmed several times
+more false tracks than GNN (10 against 0 of 30 targets at 100 false plots per scan).
 """
 
 from __future__ import annotations

@@ -2,10 +2,13 @@
 
 Steps, all vectorised over tracks, plots and pairs:
 
-1. pre-gate (k-d trees) to candidate pairs, dropping pairs whose ICAO addresses differ;
+1. pre-gate (a hash grid, :mod:`.gating`) to candidate pairs, dropping pairs whose ICAO
+   addresses differ;
 2. per pair, IMM prediction of the track to the plot's own time and a chi-square gate on the
-   combined prediction, with the sensor's filter (EKF or UKF);
-3. association: identity first (ICAO, then unique Mode 3/A), then GNN per cluster (or JPDA);
+   combined prediction, with the sensor's filter (EKF or UKF; the compiled EKF rejects most
+   candidates exactly before any predicted covariance, :mod:`.kernels.gate`);
+3. association: identity first (ICAO, then unique Mode 3/A), then GNN per cluster (or JPDA
+   for confirmed and coasting tracks, GNN for tentative ones, :mod:`.jpda`);
 4. model-wise Joseph updates of the associated tracks and their mode probabilities (tracks
    updated by 2-D radar plots, without elevation, then hold their height: a vertical-rate
    pseudo-measurement, :func:`hold_height`);
@@ -68,14 +71,20 @@ def process_round(
     R = measurement.noise_covariance(kind, zf, sf)
     group = (np.isfinite(zf) * (1 << np.arange(m))).sum(axis=1)
     pairs = _gate(tracks, plots, sensor, ctx, zf, R, group)
+    held = np.isin(tracks.status[pairs.track], (CONFIRMED, COASTING))
     if cfg.association is Association.JPDA:
-        hit_rows, hit_plots, gain = jpda.update(tracks, pairs, plots, sensor, ctx, zf, R, group)
-        assigned_plots = hit_plots
+        held_rows, held_plots, held_gain = jpda.update(
+            tracks, pairs.take(held), plots, sensor, ctx, zf, R, group)
+        rest = pairs.take(~held & ~np.isin(pairs.plot, held_plots))
+        chosen = _associate(tracks, plots, rest)
+        new_rows, new_gain = _update(tracks, rest.take(chosen), plots, sensor, ctx, zf, R, group)
+        hit_rows = np.concatenate([held_rows, new_rows])
+        hit_plots = np.concatenate([held_plots, rest.plot[chosen]])
+        gain = np.concatenate([held_gain, new_gain])
     else:
         chosen = _associate(tracks, plots, pairs)
         hit_rows, gain = _update(tracks, pairs.take(chosen), plots, sensor, ctx, zf, R, group)
         hit_plots = pairs.plot[chosen]
-        assigned_plots = hit_plots
     if kind is SensorKind.RADAR and cfg.height_hold_sigma_mps > 0.0:
         flat = np.isnan(zf[hit_plots, 2])
         hold_height(tracks, hit_rows[flat], cfg.height_hold_sigma_mps)
@@ -85,8 +94,7 @@ def process_round(
     touched = np.zeros(len(tracks), bool)
     touched[hit_rows] = True
     free = np.ones(len(plots), bool)
-    free[assigned_plots] = False
-    held = np.isin(tracks.status[pairs.track], (CONFIRMED, COASTING))
+    free[hit_plots] = False
     free[pairs.plot[held]] = False
     free &= can_initiate(kind, zf)
     born = _initiate(plots, np.flatnonzero(free), sensor, ctx, zf, sf, R, next_id)
@@ -168,13 +176,14 @@ def _gate(
         ti, pj = ti[~clash], pj[~clash]
     layout = _fast_layout(ctx, sensor)
     dt = plots.time[pj] - tracks.time[ti]
-    xp, Pp, c, xk, Pk = kernels.imm_predict_pairs(
-        tracks.x, tracks.P, tracks.mu, ti, dt, ctx.omegas, ctx.qs, cfg.mode_sojourn_s)
     if layout is not None:
         gates = np.array([chi2_gate(cfg.gate_probability, m) if m else 0.0 for m in range(7)])
-        d2, logdet, gate, ok = kernels.ekf_gate(layout, xk, Pk, pj, group, zf, R,
-                                                sens.site[sensor], sens.rot[sensor], gates)
-        return Pairs(ti, pj, xp, Pp, c, d2, logdet, gate).take(ok)
+        keep, xp, Pp, c, d2, logdet, gate = kernels.imm_ekf_gate(
+            layout, tracks.x, tracks.P, tracks.mu, ti, pj, dt, ctx.omegas, ctx.qs,
+            cfg.mode_sojourn_s, group, zf, R, sens.site[sensor], sens.rot[sensor], gates)
+        return Pairs(ti[keep], pj[keep], xp, Pp, c, d2, logdet, gate)
+    xp, Pp, c, xk, Pk = kernels.imm_predict_pairs(
+        tracks.x, tracks.P, tracks.mu, ti, dt, ctx.omegas, ctx.qs, cfg.mode_sojourn_s)
     d2 = np.full(len(ti), np.inf)
     logdet = np.zeros(len(ti))
     gate = np.zeros(len(ti))

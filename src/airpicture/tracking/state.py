@@ -95,7 +95,10 @@ class TrackArrays(ColumnTable):
         * 1 km / (1 km + position sigma)``, position sigma the root of the trace of the
         combined position covariance.
         """
-        _, P = self.combined()
+        return self._quality(self.combined()[1])
+
+    def _quality(self, P: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`quality` from the combined covariances ``P (N, 6, 6)``."""
         sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2))
         recent = np.bitwise_count(self.hits & np.uint32(0xFF)).astype(np.float64)
         ratio = recent / np.maximum(np.minimum(self.opportunities, 8), 1)
@@ -114,7 +117,7 @@ class TrackArrays(ColumnTable):
             state=x.copy(),
             covariance=P.copy(),
             status=self.status.copy(),
-            quality=self.quality(),
+            quality=self._quality(P),
             icao=self.icao.copy(),
             mode3a=self.mode3a.copy(),
             callsign=self.callsign.copy(),

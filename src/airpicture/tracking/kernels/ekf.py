@@ -1,0 +1,215 @@
+"""Compiled EKF kernels: measurement prediction and Jacobians, innovations and the
+model-wise Joseph update of (track, plot) pairs.
+
+Measurement layouts (EKF only): radar ``[range, azimuth, elevation, range-rate]`` in the
+sensor's ENU frame and ADS-B ``[x, y, z, vx, vy, vz]`` ECEF. A plot uses the components whose
+bits are set in its group code (bit ``i``: component ``i``). The equations are those of
+:mod:`airpicture.tracking.measurement` and :mod:`airpicture.tracking.filters`, which stay the
+reference (and the path of the UKF and of SSR/ESM plots); results agree with them to rounding
+(no ``fastmath``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from airpicture.tracking.kernels.linalg import LOG_2PI, TWO_PI, cholesky, forward, mahalanobis
+
+Array = NDArray[np.float64]
+Index = NDArray[np.intp]
+
+RADAR = 0
+"""Layout code of radar plots."""
+ADSB = 1
+"""Layout code of ADS-B plots."""
+FULL_SIZE = (4, 6)
+"""Full measurement size of each layout."""
+
+
+@numba.njit(cache=True)
+def h_full(layout: int, x: Array, site: Array, rot: Array, h: Array, H: Array,
+            He: Array) -> None:
+    """Full predicted measurement ``h`` and Jacobian ``H`` (rows as in the module docstring).
+
+    ``He (4, 6)`` is scratch space (the radar Jacobian in ENU coordinates).
+    """
+    if layout == ADSB:
+        for a in range(6):
+            h[a] = x[a]
+            for b in range(6):
+                H[a, b] = 1.0 if a == b else 0.0
+        return
+    dx, dy, dz = x[0] - site[0], x[1] - site[1], x[2] - site[2]
+    e = rot[0, 0] * dx + rot[0, 1] * dy + rot[0, 2] * dz
+    n = rot[1, 0] * dx + rot[1, 1] * dy + rot[1, 2] * dz
+    u = rot[2, 0] * dx + rot[2, 1] * dy + rot[2, 2] * dz
+    ve = rot[0, 0] * x[3] + rot[0, 1] * x[4] + rot[0, 2] * x[5]
+    vn = rot[1, 0] * x[3] + rot[1, 1] * x[4] + rot[1, 2] * x[5]
+    vu = rot[2, 0] * x[3] + rot[2, 1] * x[4] + rot[2, 2] * x[5]
+    rho = math.hypot(e, n)
+    rng = math.sqrt(rho * rho + u * u)
+    rr = (e * ve + n * vn + u * vu) / rng
+    h[0] = rng
+    h[1] = math.atan2(e, n) % TWO_PI
+    h[2] = math.atan2(u, rho)
+    h[3] = rr
+    for a in range(4):
+        for b in range(6):
+            He[a, b] = 0.0
+    He[0, 0], He[0, 1], He[0, 2] = e / rng, n / rng, u / rng
+    He[1, 0], He[1, 1] = n / rho**2, -e / rho**2
+    He[2, 0] = -e * u / (rng**2 * rho)
+    He[2, 1] = -n * u / (rng**2 * rho)
+    He[2, 2] = rho / rng**2
+    He[3, 0] = ve / rng - rr * e / rng**2
+    He[3, 1] = vn / rng - rr * n / rng**2
+    He[3, 2] = vu / rng - rr * u / rng**2
+    He[3, 3], He[3, 4], He[3, 5] = e / rng, n / rng, u / rng
+    for row in range(4):
+        for b in range(3):
+            H[row, b] = He[row, 0] * rot[0, b] + He[row, 1] * rot[1, b] + He[row, 2] * rot[2, b]
+            H[row, 3 + b] = (He[row, 3] * rot[0, b] + He[row, 4] * rot[1, b]
+                             + He[row, 5] * rot[2, b])
+
+
+@numba.njit(cache=True)
+def select(
+    layout: int, code: int, x: Array, P: Array, z: Array, R: Array, site: Array, rot: Array,
+    work: Array, y: Array, H: Array, S: Array, Rs: Array,
+) -> int:
+    """Innovation ``y``, ``H``, ``S`` (symmetrised) and ``R`` of the components in ``code``.
+
+    Writes the leading ``m x ...`` blocks of the ``(6, ...)`` buffers and returns ``m``;
+    ``work (4, 6, 6)`` is scratch space.
+    """
+    full = FULL_SIZE[layout]
+    h = work[0, 0]
+    cols = work[0, 1]
+    Hf = work[1]
+    h_full(layout, x, site, rot, h, Hf, work[2])
+    m = 0
+    for a in range(full):
+        if (code >> a) & 1:
+            cols[m] = a
+            m += 1
+    for a in range(m):
+        ca = int(cols[a])
+        d = z[ca] - h[ca]
+        if layout == RADAR and ca == 1:
+            d = (d + math.pi) % TWO_PI - math.pi
+        y[a] = d
+        for b in range(6):
+            H[a, b] = Hf[ca, b]
+        for b in range(m):
+            Rs[a, b] = R[ca, int(cols[b])]
+    PHt = work[3]
+    for a in range(6):
+        for b in range(m):
+            acc = 0.0
+            for k in range(6):
+                acc += P[a, k] * H[b, k]
+            PHt[a, b] = acc
+    for a in range(m):
+        for b in range(m):
+            acc = 0.0
+            for k in range(6):
+                acc += H[a, k] * PHt[k, b]
+            S[a, b] = acc + Rs[a, b]
+    for a in range(m):
+        for b in range(a):
+            sym = 0.5 * (S[a, b] + S[b, a])
+            S[a, b] = sym
+            S[b, a] = sym
+    return m
+
+
+@numba.njit(cache=True)
+def scratch() -> tuple[Array, Array, Array, Array, Array, Array, Array]:
+    """Scratch buffers of :func:`select`, :func:`.linalg.cholesky` and
+    :func:`.linalg.mahalanobis`: ``work (4, 6, 6)``, ``y``, ``u (6,)`` and ``H``, ``S``,
+    ``Rs``, ``L (6, 6)``."""
+    return (np.zeros((4, 6, 6)), np.zeros(6), np.zeros(6), np.zeros((6, 6)), np.zeros((6, 6)),
+            np.zeros((6, 6)), np.zeros((6, 6)))
+
+
+@numba.njit(cache=True)
+def ekf_update(
+    layout: int, xp: Array, Pp: Array, plot: Index, code: NDArray[np.int64], z: Array,
+    R: Array, site: Array, rot: Array,
+) -> tuple[Array, Array, Array, bool]:
+    """Model-wise Joseph-form EKF updates of pairs (``xp (A, r, 6)``) with their plots.
+
+    ``K = P H^T S^-1`` (through the Cholesky factor of ``S``), ``x+ = x + K y``,
+    ``P+ = (I - K H) P (I - K H)^T + K R K^T`` (its upper triangle, mirrored). Returns the
+    updated states and covariances, the model log-likelihoods ``(A, r)`` and ``False`` when
+    some innovation covariance was not positive definite.
+    """
+    A, r = xp.shape[0], xp.shape[1]
+    x_new = np.empty_like(xp)
+    P_new = np.empty_like(Pp)
+    ll = np.zeros((A, r))
+    bad = False
+    work, y, u, H, S, Rs, L = scratch()
+    Kg = np.zeros((6, 6))
+    G = np.zeros((6, 6))
+    T = np.zeros((6, 6))
+    KR = np.zeros((6, 6))
+    for k in range(A):
+        j = plot[k]
+        for mdl in range(r):
+            x = xp[k, mdl]
+            P = Pp[k, mdl]
+            m = select(layout, code[j], x, P, z[j], R[j], site, rot, work, y, H, S, Rs)
+            if not cholesky(S, m, L):
+                bad = True
+                x_new[k, mdl] = x
+                P_new[k, mdl] = P
+                continue
+            d2, logdet = mahalanobis(L, m, y, u)
+            ll[k, mdl] = -0.5 * (d2 + logdet + m * LOG_2PI)
+            PHt = work[3]  # P H^T, from select
+            for a in range(6):  # row a of K solves S K[a]^T = (P H^T)[a]
+                forward(L, m, PHt[a], u)
+                for b in range(m - 1, -1, -1):  # back substitution with L^T
+                    acc = u[b]
+                    for t in range(b + 1, m):
+                        acc -= L[t, b] * Kg[a, t]
+                    Kg[a, b] = acc / L[b, b]
+            for a in range(6):
+                acc = x[a]
+                for b in range(m):
+                    acc += Kg[a, b] * y[b]
+                x_new[k, mdl, a] = acc
+            for a in range(6):  # G = I - K H
+                for b in range(6):
+                    acc = 1.0 if a == b else 0.0
+                    for t in range(m):
+                        acc -= Kg[a, t] * H[t, b]
+                    G[a, b] = acc
+            for a in range(6):  # T = G P
+                for b in range(6):
+                    acc = 0.0
+                    for t in range(6):
+                        acc += G[a, t] * P[t, b]
+                    T[a, b] = acc
+            for a in range(6):
+                for b in range(m):
+                    acc = 0.0
+                    for t in range(m):
+                        acc += Kg[a, t] * Rs[t, b]
+                    KR[a, b] = acc
+            out = P_new[k, mdl]
+            for a in range(6):  # T G^T + K R K^T, symmetric: upper triangle, mirrored
+                for b in range(a, 6):
+                    acc = 0.0
+                    for t in range(6):
+                        acc += T[a, t] * G[b, t]
+                    for t in range(m):
+                        acc += KR[a, t] * Kg[b, t]
+                    out[a, b] = acc
+                    out[b, a] = acc
+    return x_new, P_new, ll, not bad

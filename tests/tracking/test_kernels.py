@@ -1,0 +1,116 @@
+"""Compiled kernels against the NumPy reference path: the fused IMM predict-and-gate with its
+early rejection, and the model-wise Joseph update."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from airpicture import geo
+from airpicture.messages import SensorKind
+from airpicture.tracking import filters, kernels, measurement
+from airpicture.tracking.gating import chi2_gate
+from airpicture.tracking.imm import imm_combine, imm_predict
+from airpicture.tracking.motion import MotionModel
+from airpicture.tracking.pairs import group_columns
+
+from .synth import site_llh
+
+Array = NDArray[np.float64]
+MODELS = (MotionModel(omega=0.0, q=1.0), MotionModel(omega=0.15, q=20.0),
+          MotionModel(omega=-0.15, q=20.0))
+SOJOURN = 10.0
+LAYOUT = {SensorKind.RADAR: kernels.RADAR, SensorKind.ADSB: kernels.ADSB}
+
+
+def _scene(
+    kind: SensorKind, rng: np.random.Generator, n: int = 50, m: int = 60
+) -> tuple[Array, Array, Array, Array, Array, NDArray[np.int64], Array, Array]:
+    """Tracks ``x (n, 3, 6)``, ``P``, ``mu``; plots ``z (m, full)``, ``R``, group codes;
+    sensor site and rotation. Half the plots are measured near a track, half anywhere."""
+    llh = site_llh()
+    site = geo.geodetic2ecef(llh)
+    rot = geo.ecef2enu_rotation(llh[:2])
+    enu = np.column_stack([rng.uniform(-3e4, 3e4, (n, 2)), rng.uniform(1e3, 1e4, n)])
+    vel = np.column_stack([rng.uniform(-250, 250, (n, 2)), rng.normal(0, 5, n)])
+    base = np.concatenate([geo.enu2ecef(enu, llh), geo.enu2ecefv(vel, llh[:2])], axis=1)
+    x = base[:, None, :] + rng.normal(0, 1, (n, 3, 6)) * [150, 150, 150, 8, 8, 8]
+    A = rng.normal(0, 1, (n, 3, 6, 6)) * np.array([300.0, 300, 300, 15, 15, 15])[:, None]
+    P = A @ A.transpose(0, 1, 3, 2) / 6 + np.eye(6) * 1.0
+    mu = rng.dirichlet(np.ones(3), n)
+    full = measurement.FULL_SIZE[kind]
+    near = rng.integers(0, n, m // 2)
+    target = np.concatenate([base[near], base[rng.integers(0, n, m - m // 2)]])
+    target[m // 2:, :3] += rng.normal(0, 3e3, (m - m // 2, 3))
+    target[:, :3] += target[:, 3:] * 4.0
+    zt = measurement.predict(kind, target, np.broadcast_to(site, (m, 3)),
+                             np.broadcast_to(rot, (m, 3, 3)))
+    sigma = (np.array([40.0, 1.4e-3, 2.1e-3, 3.0]) if kind is SensorKind.RADAR
+             else np.array([30.0, 30, 45, 1, 1, 1.5]))
+    z = zt + rng.normal(0, 1, zt.shape) * sigma
+    if kind is SensorKind.RADAR:
+        z[:, 1] %= 2 * np.pi
+    code = np.where(rng.random(m) < 0.5, (1 << full) - 1, (1 << min(full, 3)) - 1)
+    R = measurement.noise_covariance(kind, z, np.broadcast_to(sigma, z.shape))
+    return x, P, mu, z, R, code.astype(np.int64), site, rot
+
+
+@pytest.mark.parametrize("kind", [SensorKind.RADAR, SensorKind.ADSB])
+def test_fused_gate_keeps_exactly_the_pairs_of_predicting_and_gating_every_pair(
+    kind: SensorKind,
+) -> None:
+    rng = np.random.default_rng(21)
+    x, P, mu, z, R, code, site, rot = _scene(kind, rng)
+    ti, pj = (a.ravel().astype(np.intp) for a in np.meshgrid(
+        np.arange(len(x)), np.arange(len(z)), indexing="ij"))
+    dt = rng.uniform(0.5, 10.0, len(ti))
+    xp, Pp, c = imm_predict(x[ti], P[ti], mu[ti], dt, MODELS, SOJOURN)
+    xc, Pc = imm_combine(xp, Pp, c)
+    d2 = np.full(len(ti), np.inf)
+    gate = np.zeros(len(ti))
+    for g in np.unique(code):
+        sel = np.flatnonzero(code[pj] == g)
+        cols = group_columns(int(g), measurement.FULL_SIZE[kind])
+        lin = filters.ekf_linearise(kind, cols, xc[sel], Pc[sel], np.broadcast_to(
+            site, (len(sel), 3)), np.broadcast_to(rot, (len(sel), 3, 3)),
+            R[pj[sel]][:, cols][:, :, cols])
+        y = filters.residual(kind, cols, z[pj[sel]][:, cols], lin.zhat)
+        d2[sel] = filters.mahalanobis(y, lin.S)[0]
+        gate[sel] = chi2_gate(0.9995, len(cols))
+    inside = np.flatnonzero(d2 < gate)
+    gates = np.array([chi2_gate(0.9995, k) if k else 0.0 for k in range(7)])
+    keep, kxp, kPp, kc, kd2, _, kgate = kernels.imm_ekf_gate(
+        LAYOUT[kind], x, P, mu, ti, pj, dt, np.array([mm.omega for mm in MODELS]),
+        np.array([mm.q for mm in MODELS]), SOJOURN, code, z, R, site, rot, gates)
+    assert 20 <= len(inside) <= 0.5 * len(ti)  # both outcomes occur often
+    np.testing.assert_array_equal(keep, inside)
+    np.testing.assert_allclose(kd2, d2[inside], rtol=1e-9)
+    np.testing.assert_array_equal(kgate, gate[inside])
+    np.testing.assert_allclose(kxp, xp[inside], rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(kPp, Pp[inside], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(kc, c[inside], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", [SensorKind.RADAR, SensorKind.ADSB])
+def test_compiled_update_equals_the_numpy_joseph_update(kind: SensorKind) -> None:
+    rng = np.random.default_rng(22)
+    x, P, _, z, R, code, site, rot = _scene(kind, rng, n=40, m=40)
+    plot = np.arange(40, dtype=np.intp)
+    x_new, P_new, ll, fine = kernels.ekf_update(LAYOUT[kind], x, P, plot, code, z, R, site, rot)
+    assert fine
+    for g in np.unique(code):
+        sel = np.flatnonzero(code == g)
+        cols = group_columns(int(g), measurement.FULL_SIZE[kind])
+        xm, Pm = x[sel].reshape(-1, 6), P[sel].reshape(-1, 6, 6)
+        j = np.repeat(sel, 3)
+        lin = filters.ekf_linearise(kind, cols, xm, Pm, np.broadcast_to(site, (len(j), 3)),
+                                    np.broadcast_to(rot, (len(j), 3, 3)),
+                                    R[j][:, cols][:, :, cols])
+        y = filters.residual(kind, cols, z[j][:, cols], lin.zhat)
+        xu, Pu = filters.joseph_update(xm, Pm, y, lin)
+        d2, logdet = filters.mahalanobis(y, lin.S)
+        np.testing.assert_allclose(x_new[sel].reshape(-1, 6), xu, rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(P_new[sel].reshape(-1, 6, 6), Pu, rtol=1e-8, atol=1e-6)
+        np.testing.assert_allclose(ll[sel].ravel(), filters.log_likelihood(
+            d2, logdet, len(cols)), rtol=1e-9)
