@@ -6,9 +6,10 @@ import numpy as np
 from matplotlib.path import Path
 
 from airpicture.fusion import Picture
-from airpicture.fusion.alerts import AlertConfig, AlertEngine, Coverage
+from airpicture.fusion.alerts import AlertConfig, AlertEngine
 from airpicture.fusion.identity import IdentityRules
-from airpicture.fusion.zones import ZoneSet, points_in_polygon
+from airpicture.fusion.spoofing import AdsbFlags
+from airpicture.fusion.zones import Coverage, ZoneSet, points_in_polygon
 from airpicture.messages import AlertAck, SensorInfo, SensorKind
 from airpicture.scenario.config import Zone
 
@@ -33,9 +34,11 @@ def _run(seconds: int, squawk_from: int | None = None, stop_at: int | None = Non
     per_epoch = []
     for k in range(seconds):
         t = T0 + k + 0.25
-        live = objs if stop_at is None or k < stop_at else objs[1:]
         m3 = {0: 0o7700} if squawk_from is not None and k >= squawk_from else None
-        for result in picture.ingest(reports(live, t, mode3a=m3 if live is objs else None)):
+        table = reports(objs, t, mode3a=m3)
+        if stop_at is not None and k >= stop_at:
+            table = table.take(table.track != 1)  # the first object's track is dropped
+        for result in picture.ingest(table):
             new = engine.update(result, rules.classify(result))
             per_epoch.append([a.kind for a in new])
     return engine, per_epoch
@@ -95,6 +98,61 @@ def test_a_silent_partner_is_reported_once_and_acknowledged_by_log_message() -> 
                                         time=T0 + 99))
     assert done is not None and done.acknowledged and engine2.alerts[new[0].id].acknowledged
     assert engine2.ingest(new[0]) is None  # the same alert from the log: de-duplicated
+
+
+def test_tracks_that_leave_with_their_feed_raise_its_silence_not_one_loss_each() -> None:
+    # AAA reports the airliner and a second aircraft 50 km behind it, BBB another one; AAA
+    # goes silent at 100 s: its two tracks coast out of the picture, inside coverage.
+    behind = Obj(35.0, 136.45, 11000.0, (230.0, 0.0, 0.0), icao=0x8467D4)
+    other = Obj(35.5, 137.5, 9000.0, (0.0, 200.0, 0.0), icao=0x8467D5)
+    engine = AlertEngine(AlertConfig(silent_s=30.0), coverage=Coverage.from_sensors([RADAR]))
+    picture, rules = Picture(), IdentityRules()
+    for k in range(200):
+        t = T0 + k + 0.25
+        tables = [reports([other], t, nation=b"BBB")]
+        if k < 100:
+            tables.insert(0, reports([AIRLINER, behind], t))
+        for table in tables:
+            for result in picture.ingest(table):
+                engine.update(result, rules.classify(result))
+    counts = engine.counts()
+    assert counts["feed_silent"] == 1 and counts["track_lost"] == 0, engine.alerts
+    # The same two tracks lost while AAA still reports something do raise two alerts.
+    engine2 = AlertEngine(AlertConfig(silent_s=30.0), coverage=Coverage.from_sensors([RADAR]))
+    picture = Picture()
+    for k in range(200):
+        table = reports([AIRLINER, behind, other], T0 + k + 0.25)
+        for result in picture.ingest(table if k < 100 else table.take(table.track == 3)):
+            engine2.update(result, rules.classify(result))
+    assert engine2.counts()["track_lost"] == 2, engine2.alerts
+
+
+def test_a_track_that_jumps_to_a_new_number_is_not_lost() -> None:
+    # The airliner's local track jumps 30 km at 100 s (a bad update): fusion gives it a new
+    # system track number; the old number coasts out with nothing near it, but its partner
+    # track is still reported, so nothing was lost.
+    engine = AlertEngine(coverage=Coverage.from_sensors([RADAR]))
+    picture, rules = Picture(), IdentityRules()
+    for k in range(200):
+        table = reports([AIRLINER, INTRUDER], T0 + k + 0.25)
+        if k >= 100:
+            table.state[0, :3] += 30e3 * table.state[0, 3:] / np.linalg.norm(table.state[0, 3:])
+        for result in picture.ingest(table):
+            engine.update(result, rules.classify(result))
+    assert engine.counts()["track_lost"] == 0, engine.alerts
+    assert len({int(s) for s in picture.state.systems.track}) == 2  # the ghost has gone
+
+
+def test_an_adsb_flag_raises_one_alert_naming_the_track() -> None:
+    engine, picture, rules = AlertEngine(), Picture(), IdentityRules()
+    for k in range(40):
+        flags = AdsbFlags(np.array([AIRLINER.icao]), np.array([T0 + k]), np.array([9.0]),
+                          np.array([2000.0]), np.array([4]), np.array(["R"]))
+        for result in picture.ingest(reports([AIRLINER, INTRUDER], T0 + k + 0.25)):
+            engine.update(result, rules.classify(result), adsb=flags if k >= 20 else None)
+    alerts = [a for a in engine.alerts.values() if a.kind == "adsb_inconsistent"]
+    assert len(alerts) == 1 and "ICAO 8467D3" in alerts[0].explanation, alerts
+    assert "9.0 sigma (2.0 km) over the last 4 updates" in alerts[0].explanation
 
 
 def test_two_nodes_raise_the_same_alerts() -> None:

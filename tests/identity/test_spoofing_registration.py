@@ -50,14 +50,19 @@ def _dual_tracks(picture: TrackTable, truth_pos: np.ndarray, gate_m: float = 300
 def _picture_duals(sim: scenes.Simulation, sink: scenes.Collect, batches: list[PlotTable],
                    t_from: float) -> int:
     """Per-nation radar-only trackers, fused; the dual-track count summed over epochs from
-    ``t_from`` (one epoch every 10 s)."""
+    ``t_from`` (one epoch every 10 s).
+
+    The trackers are constant-velocity only: the default IMM's +-0.15 rad/s turn models alias
+    on a 10 s radar (a track whose velocity flips +-40 degrees scan to scan fits the same
+    positions), which makes dual tracks with no bias at all (seed 5: 14 dual-track epochs) and
+    would hide what registration does."""
     infos = sim.sensor_infos
     radar = KIND_CODE[SensorKind.RADAR]
     trackers = {}
     for nation in ("AAA", "BBB"):
         idx = [i for i, s in enumerate(infos) if s.nation == nation and s.kind == "radar"]
         trackers[nation] = (idx, Tracker(TrackerConfig(sensors=[infos[i] for i in idx],
-                                                       nation=nation)))
+                                                       nation=nation, turn_rates=())))
     truth = scenes.TruthTable.concat(sink.truth_parts)
     picture = Picture(FusionConfig(epoch_s=10.0, lateness_s=1.0))
     duals = 0
@@ -101,7 +106,7 @@ def test_registration_converges_within_10_percent_and_dual_tracks_vanish() -> No
     t_from = sc.scenario.start.timestamp() + 300.0
     raw = _picture_duals(sim, sink, batches, t_from)
     fixed = _picture_duals(sim, sink, corrected, t_from)
-    # Measured (seed 5): 63 dual-track epochs raw, 40 corrected, 14 with no bias injected at
-    # all: the residual duals are not registration's (see the issue report).
+    # Measured (seed 5): 138 dual-track epochs raw, none corrected (seeds 6, 7: 97 and 192
+    # raw, none corrected).
     assert raw > 50, raw
-    assert fixed < 0.75 * raw, (raw, fixed)
+    assert fixed == 0, (raw, fixed)

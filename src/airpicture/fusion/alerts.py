@@ -11,7 +11,11 @@
   updates (:mod:`~airpicture.fusion.spoofing` judges it; the engine names the track);
 - ``track_lost``: a system track that had been held for a while leaves the picture while its
   last position lies inside radar coverage, above ``min_lost_height_m``, with no other track
-  near it (a landing aircraft or one leaving coverage raises nothing);
+  near it (a landing aircraft or one leaving coverage raises nothing), while at least one of
+  the nations that reported it still reports (a track that leaves with its feed is that
+  feed's silence, alerted once as ``feed_silent``, not one loss per track), and when none of
+  the partner tracks that last fed it is still reported (one that is went on under another
+  number: renumbered, not lost);
 - ``feed_silent``: a partner that contributed stops contributing for ``silent_s``, or a named
   feed (a sensor, a partner link) the caller reports on has not been heard for ``silent_s``.
 
@@ -31,7 +35,7 @@ The per-epoch work is vectorised over tracks; Python only builds the (few) new a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import msgspec
 import numpy as np
@@ -42,9 +46,9 @@ from airpicture.fusion.identity import EMERGENCY_CODES, HOSTILE, SUSPECT, Identi
 from airpicture.fusion.motion import predict_cv
 from airpicture.fusion.spoofing import AdsbFlags
 from airpicture.fusion.state import EpochResult
-from airpicture.fusion.zones import ZoneSet
-from airpicture.geo import ecef2geodetic, geodetic2ecef, radar_horizon_range
-from airpicture.messages import Alert, AlertAck, SensorInfo, SensorKind
+from airpicture.fusion.zones import Coverage, ZoneSet
+from airpicture.geo import ecef2geodetic
+from airpicture.messages import Alert, AlertAck
 from airpicture.track_table import TrackTable
 
 __all__ = [
@@ -56,7 +60,6 @@ __all__ = [
     "ZONE_INTRUSION",
     "AlertConfig",
     "AlertEngine",
-    "Coverage",
     "adsb_alerts",
 ]
 
@@ -95,39 +98,6 @@ def _describe(pic: TrackTable, i: int) -> str:
 def _where(position: F64) -> str:
     lat, lon, h = ecef2geodetic(position)
     return f"{np.degrees(lat):.3f}, {np.degrees(lon):.3f}, {h:.0f} m"
-
-
-@dataclasses.dataclass(frozen=True)
-class Coverage:
-    """Where the position-measuring sensors (radar, secondary radar) can see: within range
-    (times ``margin``) and above the 4/3-earth radar horizon of at least one site."""
-
-    ecef: F64
-    height: F64
-    lat: F64
-    max_range: F64
-    min_range: F64
-
-    @classmethod
-    def from_sensors(cls, sensors: Sequence[SensorInfo]) -> Coverage:
-        keep = [s for s in sensors if s.kind in (SensorKind.RADAR, SensorKind.SSR)]
-        llh = np.radians([[s.lat_deg, s.lon_deg] for s in keep]).reshape(-1, 2)
-        h = np.array([s.alt_m for s in keep], np.float64)
-        return cls(
-            ecef=geodetic2ecef(np.column_stack([llh, h])).reshape(-1, 3), height=h,
-            lat=llh[:, 0], max_range=np.array([s.max_range_m for s in keep], np.float64),
-            min_range=np.array([s.min_range_m for s in keep], np.float64),
-        )
-
-    def contains(self, position: F64, margin: float = 0.9) -> NDArray[np.bool_]:
-        """Whether ECEF positions ``(N, 3)`` are covered (``margin`` shrinks the ranges)."""
-        if len(position) == 0 or len(self.ecef) == 0:
-            return np.zeros(len(position), bool)
-        h = ecef2geodetic(position).reshape(-1, 3)[:, 2]
-        d = np.linalg.norm(position[:, None, :] - self.ecef[None, :, :], axis=2)
-        horizon = radar_horizon_range(self.height[None, :], h[:, None])
-        ok = (d <= margin * np.minimum(self.max_range, horizon)) & (d >= self.min_range)
-        return np.asarray(ok.any(axis=1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,6 +188,10 @@ class AlertEngine:
         self._adsb = _Episodes()
         self._feeds: dict[str, tuple[float, bool]] = {}  # name -> (last heard, silent alerted)
         self._prev = TrackTable.empty()
+        self._prev_nations = np.zeros(0, np.int64)  # bit mask of reporting nations per row
+        self._nation_index: dict[bytes, int] = {}
+        self._last_keys = np.zeros(0, np.int64)  # (nation index << 40 | local track) ...
+        self._last_key_stn = np.zeros(0, np.int64)  # ... that last fed each STN
         self._first_stn = np.zeros(0, np.int64)
         self._first_time = np.zeros(0)
 
@@ -264,15 +238,35 @@ class AlertEngine:
         new: list[Alert] = []
         new += self._emergencies(pic, t)
         new += self._intrusions(pic, identity, t)
-        new += self._lost(pic, t)
+        reporters, partner_keys = self._contributors(result)
+        moved = self._last_key_stn[np.isin(self._last_keys, partner_keys)]
+        new += self._lost(pic, t, int(np.bitwise_or.reduce(reporters)), moved)
         new += self._silence(result, t, feeds)
         if adsb is not None and len(adsb.icao):
             fresh = self._adsb.update(adsb.icao.astype(np.int64), t, self.config.clear_s)
             keys = np.unique(adsb.icao.astype(np.int64))[fresh]
             new += adsb_alerts(adsb.take(np.isin(adsb.icao, keys)), pic)
         out = [a for a in new if self.ingest(a) is not None]
-        self._remember(pic, t)
+        self._remember(pic, t, reporters)
+        stn = result.contributor_stn.astype(np.int64)
+        coasting = np.isin(self._last_key_stn, pic.track) & ~np.isin(self._last_key_stn, stn)
+        self._last_keys = np.concatenate([self._last_keys[coasting], partner_keys])
+        self._last_key_stn = np.concatenate([self._last_key_stn[coasting], stn])
         return out
+
+    def _contributors(self, result: EpochResult) -> tuple[I64, I64]:
+        """Per picture row, the bit mask of the nations that reported it this epoch; and a
+        key per contributing partner track (nation index << 40 | local track id)."""
+        names = np.unique(result.contributor_nation)
+        for n in names.tolist():  # nations: a handful
+            self._nation_index.setdefault(n, len(self._nation_index))
+        index = np.array([self._nation_index[n] for n in names.tolist()], np.int64)
+        code = np.searchsorted(names, result.contributor_nation)
+        nation = index[code] if len(index) else np.zeros(0, np.int64)
+        masks = np.zeros(len(result.picture), np.int64)
+        rows = np.searchsorted(result.picture.track, result.contributor_stn)
+        np.bitwise_or.at(masks, rows, np.left_shift(1, nation))
+        return masks, (nation << 40) | result.contributor_track.astype(np.int64)
 
     def _emergencies(self, pic: TrackTable, t: float) -> list[Alert]:
         m3 = pic.mode3a.astype(np.int64)
@@ -323,9 +317,10 @@ class AlertEngine:
             ))
         return out
 
-    def _lost(self, pic: TrackTable, t: float) -> list[Alert]:
+    def _lost(self, pic: TrackTable, t: float, reporting: int, moved: I64) -> list[Alert]:
         prev, cfg = self._prev, self.config
-        gone = np.flatnonzero(~np.isin(prev.track, pic.track))
+        gone = np.flatnonzero(~np.isin(prev.track, pic.track) & ~np.isin(prev.track, moved)
+                              & ((self._prev_nations & reporting) != 0))
         if gone.size == 0 or self.coverage is None:
             return []
         x, _ = predict_cv(prev.state, prev.covariance, t - prev.time[gone], 0.0, gone)
@@ -377,12 +372,17 @@ class AlertEngine:
                 ))
         return out
 
-    def _remember(self, pic: TrackTable, t: float) -> None:
-        """First-seen times of this epoch's tracks (sorted by STN), and the picture itself."""
+    def _remember(self, pic: TrackTable, t: float, nations: I64) -> None:
+        """First-seen times of this epoch's tracks (sorted by STN), the picture itself and
+        who reported each track last (coasting tracks keep their last reporters)."""
         first = np.full(len(pic), t)
         if len(self._first_stn):
             pos = np.clip(np.searchsorted(self._first_stn, pic.track), 0, len(self._first_stn) - 1)
             known = self._first_stn[pos] == pic.track
             first[known] = self._first_time[pos[known]]
+        if len(self._prev):
+            pos = np.clip(np.searchsorted(self._prev.track, pic.track), 0, len(self._prev) - 1)
+            held = (self._prev.track[pos] == pic.track) & (nations == 0)
+            nations = np.where(held, self._prev_nations[pos], nations)
         self._first_stn, self._first_time = pic.track.astype(np.int64), first
-        self._prev = pic
+        self._prev, self._prev_nations = pic, nations

@@ -31,7 +31,14 @@ from airpicture.geo import ecef2enu_rotation, geodetic2ecef, mean_earth_radius, 
 from airpicture.messages import SensorInfo, SensorKind
 from airpicture.plot_table import KIND_CODE, PlotTable
 
-__all__ = ["AdsbReports", "RadarPairs", "Sites", "pair_by_address", "pair_by_position"]
+__all__ = [
+    "AdsbReports",
+    "RadarPairs",
+    "Sites",
+    "pair_by_address",
+    "pair_by_position",
+    "plot_positions",
+]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -46,8 +53,9 @@ TIME_SCALE_MPS = 250.0
 
 @dataclasses.dataclass(frozen=True)
 class Sites:
-    """The sensors of a plot table as arrays: ECEF sites, ECEF-to-ENU rotations, kinds,
-    ``[range, azimuth]`` sigmas and periods (one row per sensor, as the plots index them)."""
+    """The sensors of a plot table as arrays: ECEF sites, ECEF-to-ENU rotations, kinds, the
+    first two noise sigmas (``[range m, azimuth rad]``; ESM: ``[azimuth, elevation]`` rad),
+    periods (s) and maximum ranges (m), one row per sensor, as the plots index them."""
 
     ids: tuple[str, ...]
     llh: F64
@@ -56,6 +64,7 @@ class Sites:
     kind: NDArray[np.uint8]
     sigma: F64
     period: F64
+    max_range: F64
 
     @classmethod
     def from_sensors(cls, sensors: Sequence[SensorInfo]) -> Sites:
@@ -68,6 +77,7 @@ class Sites:
             rotation=ecef2enu_rotation(llh[:, :2]).reshape(-1, 3, 3),
             kind=np.array([KIND_CODE[s.kind] for s in sensors], np.uint8),
             sigma=sig, period=np.array([s.period_s for s in sensors], np.float64),
+            max_range=np.array([s.max_range_m for s in sensors], np.float64),
         )
 
 
@@ -203,8 +213,10 @@ def pair_by_address(
     return _residuals(plots, rows[ok], reports, ref[ok], sites)
 
 
-def _plot_positions(plots: PlotTable, rows: I64, sites: Sites, assumed_height_m: float) -> F64:
-    """Approximate ECEF positions of radar plots (for the candidate search only)."""
+def plot_positions(plots: PlotTable, rows: I64, sites: Sites, assumed_height_m: float) -> F64:
+    """Approximate ECEF positions ``(len(rows), 3)`` of radar plots ``rows``: range and
+    azimuth with the measured elevation, else the elevation that puts the plot at its
+    barometric height, else at ``assumed_height_m`` (spherical earth of the local radius)."""
     s = plots.sensor[rows].astype(np.int64)
     r, az, el = plots.z[rows, 0], plots.z[rows, 1], plots.z[rows, 2]
     h = np.where(np.isfinite(plots.baro_alt[rows]), plots.baro_alt[rows], assumed_height_m)
@@ -226,6 +238,7 @@ def pair_by_position(
     bias: F64 | None = None,
     candidates: int = 4,
     assumed_height_m: float = 8000.0,
+    ref_sensor: I64 | None = None,
 ) -> RadarPairs:
     """Pairs of radar and SSR plots with the ADS-B report that explains them best.
 
@@ -233,7 +246,9 @@ def pair_by_position(
     scaled by :data:`TIME_SCALE_MPS`) and ``max_dt_s``; a plot with an address only takes
     reports of that address. The best candidate has the smallest normalised residual after
     subtracting ``H @ bias[sensor]`` (``bias`` ``(S, 4)``, the current estimates). Each
-    (sensor, aircraft, antenna turn) keeps its best plot.
+    (sensor, aircraft, antenna turn) keeps its best plot. With ``ref_sensor`` (the sensor
+    each report came from, for references made of plots), a plot only takes reports of
+    sensors before its own in the list.
     """
     rows = np.flatnonzero(_measuring(plots, sites))
     none = _residuals(plots, rows[:0], reports, np.zeros(0, np.int64), sites)
@@ -241,7 +256,7 @@ def pair_by_position(
         return none
     t_ref = float(reports.time.min())
     tree = cKDTree(np.column_stack([reports.position, TIME_SCALE_MPS * (reports.time - t_ref)]))
-    q = np.column_stack([_plot_positions(plots, rows, sites, assumed_height_m),
+    q = np.column_stack([plot_positions(plots, rows, sites, assumed_height_m),
                          TIME_SCALE_MPS * (plots.time[rows] - t_ref)])
     k = min(candidates, len(reports))
     _, idx = tree.query(q, k=k, distance_upper_bound=gate_m)
@@ -254,6 +269,10 @@ def pair_by_position(
     ok = np.abs(plots.time[p_rows] - reports.time[ref]) <= max_dt_s
     p_icao = plots.icao[p_rows].astype(np.int64)
     ok &= (p_icao < 0) | (p_icao == reports.icao[ref])
+    if ref_sensor is not None:
+        ok &= ref_sensor[ref] < plots.sensor[p_rows]
+    if not ok.any():
+        return none
     pairs = _residuals(plots, p_rows[ok], reports, ref[ok], sites)
     y = pairs.y
     if bias is not None:

@@ -1,22 +1,33 @@
-"""Sensor registration: online estimates of each radar's systematic errors, from ADS-B aircraft.
+"""Sensor registration: online estimates of every radar's systematic errors, jointly, from ADS-B
+aircraft and from objects that several radars see.
 
 A radar (or secondary radar) with range offset ``b_r``, range gain ``g``, azimuth bias
 ``b_az`` and a time stamp ``b_t`` late measures an aircraft at true range ``r`` and azimuth
 ``az`` as ``r (1 + g) + b_r`` and ``az + b_az`` and stamps the plot ``t + b_t``. Against an
 ADS-B report extrapolated to the stamp (:mod:`~airpicture.fusion.reference`), the residual is
-linear in ``theta = [b_r, g, b_az, b_t]``::
+linear in the sensor's ``theta = [b_r, g, b_az, b_t]``::
 
     y_r  = b_r + r g - rdot b_t + noise        y_az = b_az - azdot b_t + noise
 
-so each sensor keeps the information form of a weighted least-squares estimate with fading
-memory (time constant ``time_constant_s``) and a weak prior::
+Against a reference made of another radar's plots of the same object, linked scan to scan
+(:mod:`~airpicture.fusion.plot_links`: common objects, cooperative or not), the residual is
+linear in *both* sensors' biases, ``y = H_U theta_U + L_R theta_R``: the relative bias terms.
+So the estimator is joint over all sensors: the stacked ``Theta`` (4 per sensor) has the
+information form of a weighted least-squares estimate with fading memory (time constant
+``time_constant_s``) and a weak prior::
 
-    A <- lambda A + sum H' W H,   b <- lambda b + sum H' W y,   theta = (A + P0^-1)^-1 b
+    A <- lambda A + sum J' W J,   b <- lambda b + sum J' W y,   Theta = (A + P0^-1)^-1 b
 
-with ``W`` the inverse residual noise (sensor and ADS-B). Pairs whose residual, corrected by
-the current estimate, fails a chi-square gate that includes the estimate's own uncertainty
-are left out (wrong pairings, spoofed ADS-B). Every sensor is updated at once: the sums are
-``np.add.at`` over pairs. :meth:`Registration.correct` applies the estimates to plots.
+with ``J`` the residual's row of ``[H_U, L_R]`` placed at the two sensors' columns and ``W``
+the inverse residual noise. A radar that no ADS-B receiver covers is registered through its
+overlap with one that is: the ADS-B pairs pin the latter, the relative terms carry it over.
+Each pair of radars is compared once (plots of the later sensor in the list against
+references from the earlier). Plots are paired with links once the link after them can
+exist (``link_lag_s`` late).
+
+Pairs whose residual, corrected by the current estimate, fails a chi-square gate that
+includes the estimate's own uncertainty are left out (wrong pairings, spoofed ADS-B). The sums
+are ``np.add.at`` over pairs. :meth:`Registration.correct` applies the estimates to plots.
 """
 
 from __future__ import annotations
@@ -28,13 +39,15 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import chi2
 
-from airpicture.fusion.reference import AdsbReports, Sites, pair_by_position
+from airpicture.fusion.plot_links import link_jacobian, link_plots
+from airpicture.fusion.reference import AdsbReports, RadarPairs, Sites, pair_by_position
 from airpicture.messages import BiasEstimate, SensorInfo, SensorKind
 from airpicture.plot_table import KIND_CODE, PlotTable
 
 __all__ = ["BiasEstimates", "Registration", "RegistrationConfig"]
 
 F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
 PARAMETERS = ("range_offset_m", "range_gain", "azimuth_rad", "time_s")
 
 
@@ -48,6 +61,10 @@ class RegistrationConfig:
     - ``min_pairs``: a sensor's estimate is applied once this many pairs stand behind it.
     - ``gate_m``, ``max_dt_s``: the pairing search (:func:`pair_by_position`).
     - ``keep_s``: how long ADS-B reports are kept to pair later plots with.
+    - ``use_links``: also pair radars with each other on common objects.
+    - ``link_lag_s``: how long plots wait for the links they pair with (default: the longest
+      antenna period of the measuring sensors); ``link_max_dt_s``: the largest time from a
+      link's mean time to a plot paired with it (default: 0.6 of that period).
     """
 
     prior_sigma: tuple[float, float, float, float] = (2000.0, 2e-3, float(np.radians(1.0)), 3.0)
@@ -57,6 +74,9 @@ class RegistrationConfig:
     gate_m: float = 6000.0
     max_dt_s: float = 2.0
     keep_s: float = 5.0
+    use_links: bool = True
+    link_lag_s: float | None = None
+    link_max_dt_s: float | None = None
 
     def __post_init__(self) -> None:
         if not all(s > 0 for s in self.prior_sigma) or len(self.prior_sigma) != 4:
@@ -70,13 +90,15 @@ class RegistrationConfig:
 class BiasEstimates:
     """Per sensor (rows as the plots' ``sensor`` index): ``theta`` ``(S, 4)`` = [range
     offset m, range gain, azimuth rad, time stamp s], its ``covariance`` ``(S, 4, 4)``, the
-    number of ``pairs`` behind it, whether it is ``applied`` (enough pairs, radar or SSR)."""
+    number of ``pairs`` behind it (``link_pairs`` of them against other radars), whether it is
+    ``applied`` (enough pairs, radar or SSR)."""
 
     time: float
     sensor_ids: tuple[str, ...]
     theta: F64
     covariance: F64
     pairs: NDArray[np.int64]
+    link_pairs: NDArray[np.int64]
     applied: NDArray[np.bool_]
 
     def messages(self) -> list[BiasEstimate]:
@@ -97,30 +119,42 @@ class Registration:
     """Online bias estimation for a set of sensors (see the module docstring).
 
     Call :meth:`update` with each batch of plots (radar and SSR plots to register, ADS-B plots
-    as reference, any order); :meth:`correct` applies the current estimates to plots.
+    as reference, any order; batches in data-time order); :meth:`correct` applies the current
+    estimates to plots.
     """
 
     def __init__(self, sensors: Sequence[SensorInfo], config: RegistrationConfig | None = None
                  ) -> None:
-        self.config = config or RegistrationConfig()
+        cfg = self.config = config or RegistrationConfig()
         self.sites = Sites.from_sensors(sensors)
         n = len(sensors)
-        self._info = np.zeros((n, 4, 4))
-        self._vector = np.zeros((n, 4))
+        self._info = np.zeros((4 * n, 4 * n))
+        self._vector = np.zeros(4 * n)
         self._pairs = np.zeros(n, np.int64)
-        self._prior = np.diag(1.0 / np.square(self.config.prior_sigma))
+        self._link_pairs = np.zeros(n, np.int64)
+        self._prior = np.diag(np.tile(1.0 / np.square(cfg.prior_sigma), n))
         self._reports = AdsbReports.empty()
+        self._held = PlotTable.empty()
+        self._linked_until = -np.inf
         self._time = -np.inf
-        self._gate = float(chi2.ppf(self.config.gate_probability, 2))
+        self._gate = float(chi2.ppf(cfg.gate_probability, 2))
         self._measuring = np.isin(self.sites.kind, [KIND_CODE[SensorKind.RADAR],
                                                     KIND_CODE[SensorKind.SSR]])
-        self.estimates = self._estimates()
+        period = float(self.sites.period[self._measuring].max()) if self._measuring.any() else 0
+        self._lag = cfg.link_lag_s if cfg.link_lag_s is not None else period
+        self._link_dt = cfg.link_max_dt_s if cfg.link_max_dt_s is not None else 0.6 * period
+        self._keep_held = self._lag + 2.0 * period
+        self._solve()
 
-    def _estimates(self) -> BiasEstimates:
-        P = np.asarray(np.linalg.inv(self._info + self._prior), np.float64)
-        theta = np.einsum("sij,sj->si", P, self._vector)
+    def _solve(self) -> None:
+        """``Theta`` and its joint covariance from the information: :attr:`estimates`."""
+        n = len(self._pairs)
+        P = self._joint_cov = np.asarray(np.linalg.inv(self._info + self._prior), np.float64)
+        theta = (P @ self._vector).reshape(n, 4)
+        blocks = P.reshape(n, 4, n, 4)[np.arange(n), :, np.arange(n), :]
         applied = self._measuring & (self._pairs >= self.config.min_pairs)
-        return BiasEstimates(self._time, self.sites.ids, theta, P, self._pairs.copy(), applied)
+        self.estimates = BiasEstimates(self._time, self.sites.ids, theta, blocks,
+                                       self._pairs.copy(), self._link_pairs.copy(), applied)
 
     def update(self, plots: PlotTable) -> BiasEstimates:
         """Take in a batch of plots; return the new estimates (also :attr:`estimates`)."""
@@ -133,27 +167,63 @@ class Registration:
         est = self.estimates
         pairs = pair_by_position(plots, self._reports, self.sites, gate_m=cfg.gate_m,
                                  max_dt_s=cfg.max_dt_s, bias=est.theta)
+        H = pairs.H()
+        parts = [(pairs, np.concatenate([H, np.zeros_like(H)], axis=2), pairs.sensor)]
+        if cfg.use_links:
+            parts.append(self._link_pairs_of(plots, t_new, est.theta))
         if np.isfinite(self._time):
             fade = np.exp(-max(t_new - self._time, 0.0) / cfg.time_constant_s)
             self._info *= fade
             self._vector *= fade
         self._time = max(self._time, t_new)
-        if len(pairs):
-            H = pairs.H()
-            s = pairs.sensor
-            y_c = pairs.y - np.einsum("nij,nj->ni", H, est.theta[s])
-            # Gate: residual covariance = noise + the estimate's own uncertainty.
-            S = np.einsum("nij,njk,nlk->nil", H, est.covariance[s], H)
-            S[:, 0, 0] += pairs.sigma[:, 0] ** 2
-            S[:, 1, 1] += pairs.sigma[:, 1] ** 2
-            d2 = np.einsum("ni,ni->n", y_c, np.linalg.solve(S, y_c[..., None])[..., 0])
-            ok = d2 <= self._gate
-            H, s, y, w = H[ok], s[ok], pairs.y[ok], 1.0 / pairs.sigma[ok] ** 2
-            np.add.at(self._info, s, np.einsum("nki,nk,nkj->nij", H, w, H))
-            np.add.at(self._vector, s, np.einsum("nki,nk,nk->ni", H, w, y))
-            np.add.at(self._pairs, s, 1)
-        self.estimates = self._estimates()
+        self._accumulate(parts, est)
+        self._solve()
         return self.estimates
+
+    def _link_pairs_of(self, plots: PlotTable, t_new: float, theta: F64
+                       ) -> tuple[RadarPairs, F64, I64]:
+        """Pairs of the held plots now due with links among the held plots: the pairs, their
+        Jacobians ``[H_U, L_R]`` ``(P, 2, 8)`` and the reference sensors."""
+        mine = plots.take(self._measuring[plots.sensor]
+                          & np.isfinite(plots.z[:, :2]).all(axis=1))
+        held = PlotTable.concat([self._held.take(self._held.time >= t_new - self._keep_held),
+                                 mine])
+        self._held = held
+        links = link_plots(held, self.sites)
+        due = (held.time >= self._linked_until) & (held.time < t_new - self._lag)
+        self._linked_until = max(self._linked_until, t_new - self._lag)
+        due_plots = held.take(due)
+        pairs = pair_by_position(due_plots, links.reports, self.sites, gate_m=self.config.gate_m,
+                                 max_dt_s=self._link_dt, bias=theta, ref_sensor=links.sensor)
+        J = np.concatenate([pairs.H(), link_jacobian(pairs, links, due_plots, self.sites)],
+                           axis=2)
+        return pairs, J, links.sensor[pairs.ref]
+
+    def _accumulate(self, parts: list[tuple[RadarPairs, F64, I64]], est: BiasEstimates) -> None:
+        """Gate the pairs against the current estimate and add the survivors' information."""
+        y = np.concatenate([p.y for p, _, _ in parts])
+        if len(y) == 0:
+            return
+        J = np.concatenate([j for _, j, _ in parts])
+        sigma = np.concatenate([p.sigma for p, _, _ in parts])
+        u = np.concatenate([p.sensor for p, _, _ in parts])
+        r = np.concatenate([ref for _, _, ref in parts])
+        cols = np.concatenate([4 * u[:, None] + np.arange(4), 4 * r[:, None] + np.arange(4)], 1)
+        theta = est.theta.reshape(-1)
+        y_c = y - np.einsum("nij,nj->ni", J, theta[cols])
+        # Gate: residual covariance = noise + the estimate's own uncertainty.
+        P = self._joint_cov[cols[:, :, None], cols[:, None, :]]
+        S = np.einsum("nij,njk,nlk->nil", J, P, J)
+        S[:, 0, 0] += sigma[:, 0] ** 2
+        S[:, 1, 1] += sigma[:, 1] ** 2
+        d2 = np.einsum("ni,ni->n", y_c, np.linalg.solve(S, y_c[..., None])[..., 0])
+        ok = d2 <= self._gate
+        J, y, w, cols = J[ok], y[ok], 1.0 / sigma[ok] ** 2, cols[ok]
+        np.add.at(self._info, (cols[:, :, None], cols[:, None, :]),
+                  np.einsum("nki,nk,nkj->nij", J, w, J))
+        np.add.at(self._vector, cols, np.einsum("nki,nk,nk->ni", J, w, y))
+        np.add.at(self._pairs, u[ok], 1)
+        np.add.at(self._link_pairs, u[ok], (r != u)[ok].astype(np.int64))
 
     def correct(self, plots: PlotTable) -> PlotTable:
         """Plots with the applied estimates removed (radar and SSR rows; others unchanged):

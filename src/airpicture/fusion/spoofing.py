@@ -1,12 +1,19 @@
-"""ADS-B consistency: is an aircraft's broadcast position where radar sees it?
+"""ADS-B consistency: is an aircraft's broadcast position where radar and ESM see it?
 
 Each radar or SSR plot paired with an ADS-B report (:mod:`~airpicture.fusion.reference`: Mode
 S plots by address, others by position within a wide gate) gives a normalised distance
 ``d = sqrt(y' S^-1 y)`` in sigma units (``y`` the [range, azimuth] residual, ``S`` the sensor
-and reference noise). An aircraft is **flagged** once its last ``samples`` distances all exceed
-``threshold_sigma`` (spoofing, or GNSS jamming that drags the broadcast position), and
-**cleared** once its last ``clear_samples`` are all below ``clear_sigma``. A single wrong
-pairing or outlier cannot flag: it takes several updates in a row.
+and reference noise). Each ESM bearing paired with a report (:mod:`~airpicture.fusion.
+bearings`: by address, or to the one aircraft near the bearing line) gives ``d = |y| / s``,
+the report's distance from the bearing line in sigma (``s`` the bearing and reference noise,
+with the same metric floor). Both kinds of sample join one time-ordered series per aircraft,
+so an aircraft only ESM sees is judged as well. An aircraft is **flagged** once its last
+``samples`` distances all exceed ``threshold_sigma`` (spoofing, or GNSS jamming that drags
+the broadcast position), and **cleared** once its last ``clear_samples`` are all below
+``clear_sigma``. A single wrong pairing or outlier cannot flag: it takes several updates in a
+row. A bearing cannot tell a false position along its own line: ESM judges the cross-line
+part of an offset only, and an emitter without ADS-B passing close to an aircraft's bearing
+line for several updates could flag it (the ambiguity test of the pairing removes most).
 
 Feed it registration-corrected plots (:meth:`~airpicture.fusion.registration.Registration.
 correct`): an unregistered radar bias looks like a small spoof on every aircraft.
@@ -21,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from airpicture.fusion.bearings import pair_bearings
 from airpicture.fusion.reference import (
     AdsbReports,
     RadarPairs,
@@ -42,6 +50,10 @@ class SpoofingConfig:
     """ADS-B consistency parameters (sigma units, seconds, metres); see the module docstring.
 
     ``use_primary``: also pair primary-radar plots (by position within ``gate_m``).
+    ``use_esm``: also judge against ESM bearings (within ``gate_m`` of the bearing line).
+    ``esm_confirm``, ``esm_fraction``: a bearing without address counts against an aircraft
+    only once that site's bearings have matched it (below ``clear_sigma``) this many times and
+    at least this fraction of the times they were paired with it.
     ``sigma_floor_m``: a floor on the range and cross-range noise (unmodelled small errors).
     """
 
@@ -52,6 +64,9 @@ class SpoofingConfig:
     max_dt_s: float = 2.0
     gate_m: float = 5000.0
     use_primary: bool = True
+    use_esm: bool = True
+    esm_confirm: int = 5
+    esm_fraction: float = 0.8
     sigma_floor_m: float = 50.0
     keep_s: float = 5.0
 
@@ -122,6 +137,8 @@ class SpoofingMonitor:
         self._high_m = np.zeros(0)
         self._low = np.zeros(0, np.int64)
         self._flagged = np.zeros(0, bool)
+        self._esm_key = np.zeros(0, np.int64)  # (address, ESM site), sorted
+        self._esm_counts = np.zeros((0, 2), np.int64)  # bearings matched, paired
         self.samples = 0
         """Pairs judged so far."""
 
@@ -130,9 +147,10 @@ class SpoofingMonitor:
         """Addresses flagged now."""
         return self._icao[self._flagged]
 
-    def distances(self, plots: PlotTable) -> tuple[RadarPairs, F64, F64]:
-        """Pairs of this batch with the stored reports, their normalised distances (sigma)
-        and distances (m); adds the batch's ADS-B reports to the store first."""
+    def distances(self, plots: PlotTable) -> tuple[I64, F64, F64, F64, I64]:
+        """Samples of this batch against the stored reports: the aircraft's ``icao``, the
+        plot ``time``, the normalised distance (sigma), the distance (m) and the ``sensor``;
+        adds the batch's ADS-B reports to the store first."""
         cfg = self.config
         t_new = float(plots.time.max())
         self._reports = self._reports.merged(
@@ -152,24 +170,56 @@ class SpoofingMonitor:
         cross = pairs.y[:, 1] * pairs.r
         sig_r = np.maximum(pairs.sigma[:, 0], cfg.sigma_floor_m)
         sig_c = np.maximum(pairs.sigma[:, 1] * pairs.r, cfg.sigma_floor_m)
-        d = np.hypot(pairs.y[:, 0] / sig_r, cross / sig_c)
-        return pairs, d, np.hypot(pairs.y[:, 0], cross)
+        icao, t = self._reports.icao[pairs.ref], plots.time[pairs.plot]
+        d, dist = np.hypot(pairs.y[:, 0] / sig_r, cross / sig_c), np.hypot(pairs.y[:, 0], cross)
+        sensor = pairs.sensor
+        if cfg.use_esm:
+            e_icao, e_t, e_d, e_dist, e_sensor = self._bearing_samples(plots)
+            icao, t = np.concatenate([icao, e_icao]), np.concatenate([t, e_t])
+            d, dist = np.concatenate([d, e_d]), np.concatenate([dist, e_dist])
+            sensor = np.concatenate([sensor, e_sensor])
+        return icao, t, d, dist, sensor
+
+    def _bearing_samples(self, plots: PlotTable) -> tuple[I64, F64, F64, F64, I64]:
+        """ESM samples (as :meth:`distances`). A bearing without address only counts against
+        an aircraft whose bearing line from that site is confirmed: earlier bearings matched
+        it ``esm_confirm`` times and in ``esm_fraction`` of their pairings. ESM sees emitters;
+        an aircraft that does not emit has its line crossed by other emitters now and then,
+        which must not make a case against it."""
+        cfg = self.config
+        b = pair_bearings(plots, self._reports, self.sites, gate_m=cfg.gate_m,
+                          max_dt_s=cfg.max_dt_s)
+        icao = self._reports.icao[b.ref]
+        off = np.abs(b.y) * b.rho
+        d = off / np.maximum(b.sigma * b.rho, cfg.sigma_floor_m)
+        key = icao * max(len(self.sites.ids), 1) + b.sensor
+        confirmed = np.zeros(len(key), bool)
+        if len(self._esm_key):
+            pos = np.clip(np.searchsorted(self._esm_key, key), 0, len(self._esm_key) - 1)
+            hits, tries = self._esm_counts[pos, 0], self._esm_counts[pos, 1]
+            confirmed = ((self._esm_key[pos] == key) & (hits >= cfg.esm_confirm)
+                         & (hits >= cfg.esm_fraction * tries))
+        keep = confirmed | (plots.icao[b.plot] >= 0) | (d < cfg.clear_sigma)
+        keys, inverse = np.unique(np.concatenate([self._esm_key, key]), return_inverse=True)
+        counts = np.zeros((len(keys), 2), np.int64)
+        np.add.at(counts, inverse[:len(self._esm_key)], self._esm_counts)
+        new = inverse[len(self._esm_key):]
+        np.add.at(counts, new, np.column_stack([d < cfg.clear_sigma, np.ones(len(d), bool)]))
+        self._esm_key, self._esm_counts = keys, counts
+        return (icao[keep], plots.time[b.plot][keep], d[keep], off[keep], b.sensor[keep])
 
     def update(self, plots: PlotTable) -> AdsbFlags:
         """Judge a batch of plots (ADS-B and radar, any order); return newly flagged aircraft."""
         cfg = self.config
         if len(plots) == 0:
             return AdsbFlags.empty()
-        pairs, d, dist = self.distances(plots)
-        self.samples += len(pairs)
-        if len(pairs) == 0:
+        icao, t, d, dist, sensor = self.distances(plots)
+        self.samples += len(icao)
+        if len(icao) == 0:
             return AdsbFlags.empty()
-        icao = self._reports.icao[pairs.ref]
-        t = plots.time[pairs.plot]
         order = np.lexsort((t, icao))
         icao, t, d, dist = icao[order], t[order], d[order], dist[order]
-        src = np.asarray(self.sites.ids, dtype="U32")[pairs.sensor[order]] if len(
-            self.sites.ids) else np.zeros(len(order), "U32")
+        src = np.asarray(self.sites.ids, dtype="U32")[sensor[order]]
         starts = np.r_[True, icao[1:] != icao[:-1]]
         # Carry the runs and flags of known aircraft into this batch.
         keys = np.union1d(self._icao, icao)

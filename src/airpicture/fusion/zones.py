@@ -1,4 +1,5 @@
-"""Protected zones: polygons on the ellipsoid with an altitude band; which tracks are inside.
+"""Areas: protected zones (polygons on the ellipsoid with an altitude band) and the coverage of
+the position-measuring sensors; which points lie inside.
 
 Pure and vectorised over points (one small loop over zones, which are configuration). A
 polygon is given by its vertices (latitude, longitude in radians). Longitudes are unwrapped
@@ -17,9 +18,10 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from airpicture.geo import ecef2geodetic, wrap_angle
+from airpicture.geo import ecef2geodetic, geodetic2ecef, radar_horizon_range, wrap_angle
+from airpicture.messages import SensorInfo, SensorKind
 
-__all__ = ["ZoneLike", "ZoneSet", "points_in_polygon"]
+__all__ = ["Coverage", "ZoneLike", "ZoneSet", "points_in_polygon"]
 
 F64 = NDArray[np.float64]
 
@@ -96,3 +98,36 @@ class ZoneSet:
             band = (llh[:, 2] >= self.min_alt[k]) & (llh[:, 2] <= self.max_alt[k])
             out[:, k] = band & points_in_polygon(llh[:, 0], llh[:, 1], poly)
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Coverage:
+    """Where the position-measuring sensors (radar, secondary radar) can see: within range
+    (times ``margin``) and above the 4/3-earth radar horizon of at least one site."""
+
+    ecef: F64
+    height: F64
+    lat: F64
+    max_range: F64
+    min_range: F64
+
+    @classmethod
+    def from_sensors(cls, sensors: Sequence[SensorInfo]) -> Coverage:
+        keep = [s for s in sensors if s.kind in (SensorKind.RADAR, SensorKind.SSR)]
+        llh = np.radians([[s.lat_deg, s.lon_deg] for s in keep]).reshape(-1, 2)
+        h = np.array([s.alt_m for s in keep], np.float64)
+        return cls(
+            ecef=geodetic2ecef(np.column_stack([llh, h])).reshape(-1, 3), height=h,
+            lat=llh[:, 0], max_range=np.array([s.max_range_m for s in keep], np.float64),
+            min_range=np.array([s.min_range_m for s in keep], np.float64),
+        )
+
+    def contains(self, position: F64, margin: float = 0.9) -> NDArray[np.bool_]:
+        """Whether ECEF positions ``(N, 3)`` are covered (``margin`` shrinks the ranges)."""
+        if len(position) == 0 or len(self.ecef) == 0:
+            return np.zeros(len(position), bool)
+        h = ecef2geodetic(position).reshape(-1, 3)[:, 2]
+        d = np.linalg.norm(position[:, None, :] - self.ecef[None, :, :], axis=2)
+        horizon = radar_horizon_range(self.height[None, :], h[:, None])
+        ok = (d <= margin * np.minimum(self.max_range, horizon)) & (d >= self.min_range)
+        return np.asarray(ok.any(axis=1))

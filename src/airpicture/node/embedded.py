@@ -23,7 +23,7 @@ from airpicture.node.summary import Recorder, RunSummary, score_run
 from airpicture.plot_table import PlotTable
 from airpicture.policy import ReleasePolicy
 from airpicture.scenario.config import Scenario
-from airpicture.scenario.simulator import Simulation, Summary
+from airpicture.scenario.simulator import Simulation, Sink, Summary
 from airpicture.track_table import TrackTable
 from airpicture.truth_table import CoverageTable, TruthTable
 
@@ -63,8 +63,10 @@ class _Driver:
         progress: Callable[[float, float], None] | None,
         start: float,
         duration: float,
+        tap: Sink | None = None,
     ) -> None:
         self.sim = sim
+        self.tap = tap
         self.nodes = nodes
         self.recorder = recorder
         self.step_s = step_s
@@ -74,6 +76,8 @@ class _Driver:
         self.duration = duration
 
     def plots(self, table: PlotTable) -> None:
+        if self.tap is not None:
+            self.tap.plots(table)
         if not len(table):
             return
         slot = np.floor(table.time / self.step_s).astype(np.int64)
@@ -93,9 +97,13 @@ class _Driver:
 
     def truth(self, table: TruthTable) -> None:
         self.recorder.truth(table)
+        if self.tap is not None:
+            self.tap.truth(table)
 
     def coverage(self, table: CoverageTable) -> None:
         self.recorder.coverage(table)
+        if self.tap is not None:
+            self.tap.coverage(table)
 
 
 def run_embedded(
@@ -109,13 +117,17 @@ def run_embedded(
     warmup_s: float = 60.0,
     keep_epochs: bool = False,
     progress: Callable[[float, float], None] | None = None,
+    tap: Sink | None = None,
+    on_epoch: Callable[[str, EpochResult], None] | None = None,
 ) -> EmbeddedRun:
     """Simulate ``scenario`` and run one node per nation on it (module docstring).
 
     ``policies`` maps a nation to its release policies (default: everything to
     ``coalition``); ``outages`` cut nations' links for a while; the summary is scored from
     ``warmup_s`` after the start. ``keep_epochs`` keeps every node's epoch results (memory:
-    the whole picture of every epoch; for small scenarios).
+    the whole picture of every epoch; for small scenarios). ``tap`` also receives everything
+    the simulator emits (plots before the nodes get them); ``on_epoch`` is called with
+    ``(nation, result)`` for every epoch a node closes.
     """
     started = time.perf_counter()
     sim = Simulation(scenario, seed, data_dir)
@@ -132,17 +144,19 @@ def run_embedded(
         config = NodeConfig(nation=nation, policies=tuple((policies or {}).get(nation, ())))
         sensors = [s for s in sim.sensor_infos if s.nation == nation]
 
-        def on_epoch(result: EpochResult, nation: str = nation) -> None:
+        def record_epoch(result: EpochResult, nation: str = nation) -> None:
             if keep_epochs:
                 epochs[nation].append(result)
             recorder.epoch(nation, result)
+            if on_epoch is not None:
+                on_epoch(nation, result)
 
         def on_release(t: float, tracks: TrackTable, nation: str = nation) -> None:
             recorder.local(nation, t, tracks)
 
         nodes[nation] = Node(config, sensors, the_bus, keys[nation], partners,
-                             on_epoch=on_epoch, on_release=on_release)
-    driver = _Driver(sim, nodes, recorder, 1.0, outages, progress, start, sc.duration_s)
+                             on_epoch=record_epoch, on_release=on_release)
+    driver = _Driver(sim, nodes, recorder, 1.0, outages, progress, start, sc.duration_s, tap)
     sim_summary = sim.run(driver)
     for node in nodes.values():
         node.muted = False
