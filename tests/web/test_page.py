@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -219,13 +218,14 @@ def test_an_identity_set_in_the_page_reaches_the_api(cop: Cop) -> None:
     cop.page.select_option("#d-identity", "hostile")
     cop.page.fill("#d-operator", "watch-1")
     cop.page.fill("#d-reason", "test decision")
+    # a picture update re-renders the panel before the operator clicks: the choice stays
+    loaded = cop.js("() => window.cop.panelsLoaded")
+    assert cop.source.advance()
+    cop.page.wait_for_function(f"window.cop.panelsLoaded > {loaded}")
+    assert cop.page.input_value("#d-identity") == "hostile"
     cop.page.click("#d-set")
-    cop.page.wait_for_selector("#d-msg:has-text('recorded')")
-    deadline = time.monotonic() + 5.0  # the override reaches the view with the next picture
+    cop.page.wait_for_selector("#d-msg:has-text('hostile recorded')")
     detail = cop.api(f"/api/tracks/{stn}")
-    while detail["view"]["identity"] != "hostile" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        detail = cop.api(f"/api/tracks/{stn}")
     assert detail["view"]["identity"] == "hostile"
     assert detail["identity_history"][-1]["operator"] == "watch-1"
     assert cop.source.overrides[-1].stn == stn

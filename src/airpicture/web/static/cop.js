@@ -47,6 +47,7 @@ const layer = new TrackLayer.Layer("tracks", atlasCells(IDENTITIES, AFFILIATION)
 const cop = (window.cop = {
   ready: false,
   applied: 0,
+  panelsLoaded: 0,  // side panels (status, alerts, detail) re-rendered after updates
   errors: [],
   state,
   layer,
@@ -307,6 +308,7 @@ function afterUpdate() {
   sideTimer = setTimeout(async () => {
     sideTimer = null;
     await Promise.all([loadStatus(), loadAlerts(), loadGhosts(), loadDetail()]);
+    cop.panelsLoaded += 1;
   }, 300);
 }
 

@@ -97,6 +97,10 @@ function renderTable() {
   }
 }
 
+/** The track whose identity the detail panel's selector shows, and whether the operator
+ * changed the selector since (then updates do not reset it). */
+const identityChoice = { key: null, touched: false };
+
 async function loadDetail() {
   const t = state.tracks.get(state.selected);
   if (!t) { $("detail").classList.add("hidden"); return; }
@@ -132,7 +136,12 @@ async function loadDetail() {
   }
   $("d-body").innerHTML = html;
   $("d-action").style.display = t.stn != null && state.live ? "" : "none";
-  $("d-identity").value = t.identity;
+  // An update re-renders the panel every second: keep an operator's unsent choice.
+  if (identityChoice.key !== state.selected || !identityChoice.touched) {
+    $("d-identity").value = t.identity;
+    identityChoice.key = state.selected;
+    identityChoice.touched = false;
+  }
 }
 
 async function setIdentity() {
@@ -144,6 +153,7 @@ async function setIdentity() {
     await getJSON(`/api/tracks/${t.stn}/identity`, { method: "POST",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     $("d-msg").textContent = `STN ${t.stn}: ${body.identity} recorded`;
+    identityChoice.touched = false;
   } catch (e) {
     $("d-msg").textContent = `refused: ${e.message}`;
   }
@@ -152,6 +162,7 @@ async function setIdentity() {
 function wireControls() {
   $("d-identity").innerHTML = IDENTITIES.map((i) => `<option value="${i}">${i}</option>`).join("");
   $("d-set").onclick = setIdentity;
+  $("d-identity").onchange = () => { identityChoice.touched = true; };
   $("d-close").onclick = () => { state.selected = null; $("detail").classList.add("hidden"); refreshMap(); };
   $("filter").oninput = (e) => { state.filter = e.target.value; renderTable(); };
   for (const th of $("tracks").querySelectorAll("th")) {
