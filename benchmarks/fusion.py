@@ -178,7 +178,7 @@ class Fuser:
     def take(self, data: bytes) -> None:
         t0 = time.perf_counter()
         env = self.verifier.verify(data)
-        table, dropped = decode_batch(env.payload, env.sender)
+        table, dropped = decode_batch(env.payload, env.sender, env.time)
         self.rejected += sum(dropped.values())
         t1, c1 = time.perf_counter(), time.process_time()
         epochs = self.picture.ingest(table)

@@ -125,7 +125,7 @@ def fuser(args: argparse.Namespace) -> int:
             if env.kind == "end":
                 end[env.sender] = env.seq
                 continue
-            table, dropped = decode_batch(env.payload, env.sender)
+            table, dropped = decode_batch(env.payload, env.sender, env.time)
             bad_batches += sum(dropped.values())
             for r in picture.ingest(table):
                 final = r.hash

@@ -21,6 +21,29 @@ from airpicture.messages import Identity, TrackStatus
 STATUS_CODES: tuple[TrackStatus, ...] = tuple(TrackStatus)
 IDENTITY_CODES: tuple[Identity, ...] = tuple(Identity)
 
+POSITION_LIMIT_M = 1e8
+"""Largest ECEF position component a track may have (m; geostationary orbit is 4.2e7)."""
+VELOCITY_LIMIT_M_S = 1e5
+"""Largest ECEF velocity component (m/s; escape velocity is 1.1e4)."""
+COVARIANCE_LIMIT = 1e14
+"""Largest covariance entry (m^2, m^2/s, m^2/s^2: a standard deviation of 1e7 m or m/s)."""
+TIME_LIMIT_S = 1e11
+"""Largest data time magnitude (s since the Unix epoch; the year 5138)."""
+
+
+def physical_rows(
+    time: NDArray[np.float64], state: NDArray[np.float64], covariance: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Rows whose time, ECEF state ``(N, 6)`` and covariance ``(N, 6, 6)`` are finite and
+    inside the limits above (``False`` for NaN): what fusion and the picture's hash can
+    represent. A finite but absurd value (1e300 m) is as much a bad row as a NaN."""
+    return (
+        (np.abs(time) <= TIME_LIMIT_S)
+        & (np.abs(state[:, :3]) <= POSITION_LIMIT_M).all(axis=1)
+        & (np.abs(state[:, 3:]) <= VELOCITY_LIMIT_M_S).all(axis=1)
+        & (np.abs(covariance) <= COVARIANCE_LIMIT).all(axis=(1, 2))
+    )
+
 
 @dataclasses.dataclass(frozen=True)
 class TrackTable(ColumnTable):

@@ -125,9 +125,16 @@ def test_bad_rows_are_counted_and_never_fused() -> None:
     track = bad.track.copy()
     track[2] = -5
     bad = TrackTable(**{**bad.columns(), "state": state, "covariance": cov, "track": track})
+    absurd = records[0].take(np.arange(3, 5))
+    state = absurd.state.copy()
+    state[0, 1] = 1e300  # finite, but no hash or fusion can represent it
+    cov = absurd.covariance.copy()
+    cov[1] *= 1e18
+    absurd = TrackTable(**{**absurd.columns(), "state": state, "covariance": cov})
     picture = Picture()
-    picture.ingest(bad)
-    assert dict(picture.rejected) == {"bad_state": 1, "bad_covariance": 1, "bad_track_id": 1}
+    picture.ingest(TrackTable.concat([bad, absurd]))
+    assert dict(picture.rejected) == {"bad_state": 1, "bad_covariance": 1, "bad_track_id": 1,
+                                      "out_of_range": 2}
     out = [r for rec in records for r in picture.ingest(rec)] + picture.flush()
     assert np.isfinite(out[-1].picture.state).all()
 
@@ -150,3 +157,28 @@ def test_system_track_messages_carry_contributors(scene) -> None:  # type: ignor
     assert len(msgs) == len(results[-1].picture)
     assert sum(len(m.contributors) for m in msgs) == len(results[-1].contributor_stn)
     assert all(m.nations == sorted({r.nation for r in m.contributors}) for m in msgs)
+
+
+class _EveryEpoch(Picture):
+    """The picture closing every empty epoch one by one: the reference for the skip."""
+
+    def _skip_empty(self) -> None:
+        pass
+
+
+def test_a_gap_in_the_data_costs_one_epoch_and_changes_nothing() -> None:
+    """Ten thousand seconds of silence between two runs: the picture closes the empty epochs
+    as one, and every non-empty epoch (hash, tracks, numbers) is what closing each empty
+    epoch one by one gives."""
+    c = coalition(30, seed=61)
+    first = log(c, 12, seed=62)
+    second = [TrackTable(**{**r.columns(), "time": r.time + 10_000.0})
+              for r in log(c, 12, seed=63)]
+    fast, slow = Picture(), _EveryEpoch()
+    got = [r for rec in first + second for r in fast.ingest(rec)] + fast.flush()
+    want = [r for rec in first + second for r in slow.ingest(rec)] + slow.flush()
+    nonempty = [(r.time, r.hash, r.picture.track.tolist()) for r in want if len(r.picture)]
+    assert [(r.time, r.hash, r.picture.track.tolist()) for r in got if len(r.picture)] == nonempty
+    assert len(nonempty) > 20 and len(want) > 10_000
+    assert len(got) < len(nonempty) + 5
+    assert fast.state.systems.equals(slow.state.systems)

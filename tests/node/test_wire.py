@@ -121,6 +121,10 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "mask past the sensor list": (_patched("sensor_mask", 0, "<u8", 1 << 40), "bad_batch_value"),
     "mode probability 2": (_patched("mode_probabilities", 5, "<f8", 2.0), "bad_batch_value"),
     "last update inf": (_patched("last_update", 5, "<f8", np.inf), "bad_batch_value"),
+    "position 1e300 m": (_patched("state", 6, "<f8", 1e300), "bad_batch_value"),
+    "velocity 2e5 m/s": (_patched("state", 10, "<f8", -2e5), "bad_batch_value"),
+    "covariance 1e20": (_patched("covariance", 36 * 3 + 7, "<f8", 1e20), "bad_batch_value"),
+    "time 1e12 s": (_patched("time", 2, "<f8", 1e12), "bad_batch_value"),
     "17 modes": ({"modes": 17}, "bad_batch_value"),
     "another nation": ({"nation": "AUS"}, "nation_mismatch"),
 }
@@ -133,6 +137,15 @@ def test_a_bad_batch_is_rejected_whole_with_its_reason(case: str) -> None:
     table, dropped = decode_batch(payload, "JPN")
     assert dropped == {reason: 1} and reason in BATCH_REJECTIONS
     assert len(table) == 0
+
+
+def test_track_times_later_than_the_envelope_reject_the_batch() -> None:
+    """Rows lie in [T0, T0 + 1): an envelope stamped T0 carries them (1 s allowed), one
+    stamped 1.5 s earlier does not; a batch cannot move the watermark past its envelope."""
+    ((payload, _),) = encode_batches(columns(20, seed=5), "JPN", chunk=100)
+    assert decode_batch(payload, "JPN", T0)[1] == {}
+    table, dropped = decode_batch(payload, "JPN", T0 - 1.5)
+    assert dropped == {"batch_after_envelope": 1} and len(table) == 0
 
 
 def test_not_a_batch() -> None:

@@ -193,7 +193,7 @@ class Targets:
             raise AssertionError(f"an envelope nobody sealed was accepted: {env!r:.200}")
         if env.kind != KIND_BATCH:
             return
-        table, rejected = decode_batch(env.payload, env.sender)
+        table, rejected = decode_batch(env.payload, env.sender, env.time)
         self.batch_rejections.update(rejected)
         self.picture.ingest(table)
 

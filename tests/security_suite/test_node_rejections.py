@@ -3,7 +3,8 @@
 A ``nats-server`` on a free 127.0.0.1 port holds, before JPN's node starts, a log of
 partner traffic the test wrote: genuine AUS envelopes, replays of them, tampered copies,
 forgeries (USA's name, AUS's key), an unknown sender, garbage bytes and an envelope for
-another audience; the genuine ones are of a kind the node does not fuse. The node reads its
+another audience; the genuine ones are of a kind the node does not fuse, or a batch whose tracks are
+later than its envelope. The node reads its
 plots from a recorded run with rows no sensor made and rows with no time, and records. What
 must hold: the node runs to the end, accepts only
 the genuine envelopes, and its final status (``--json``) counts every rejection by reason,
@@ -29,8 +30,11 @@ from airpicture.io.parquet import read_table, write_table
 from airpicture.io.recorder import read_recording
 from airpicture.messages import Envelope, decode_msgpack, encode_msgpack
 from airpicture.node import NodeStatus
+from airpicture.node.wire import KIND_BATCH, encode_batches
 from airpicture.plot_table import PlotTable
+from airpicture.policy import LocalTrackColumns
 from airpicture.security import Sealer, new_private_key, private_key_pem, public_key_pem
+from airpicture.track_table import TrackTable
 
 from ..faults.servers import Server
 from ..node.scenarios import write_small_scenario
@@ -54,13 +58,21 @@ def hostile_log(t0: float, keys: dict[str, Ed25519PrivateKey]
     aus = Sealer("AUS", keys["AUS"])
     genuine = [aus.seal("coalition", t0 + i, "weather", encode_msgpack([]), 0)
                for i in range(3)]  # genuine, of a kind the node does not fuse
+    # Genuine too, but its tracks claim a time 10,000 s after their envelope's (they would
+    # make the node close ten thousand epochs): rejected whole.
+    ahead = TrackTable.blank(2)
+    ahead = TrackTable(**{**ahead.columns(), "time": np.full(2, t0 + 10_000.0),
+                          "track": np.array([1, 2]), "source": np.full(2, b"AUS", "S16")})
+    ((payload, _),) = encode_batches(LocalTrackColumns(
+        ahead, np.zeros(2, np.uint64), np.ones((2, 1)), ahead.time, ()), "AUS", chunk=10)
+    genuine.append(aus.seal("coalition", t0 + 3, KIND_BATCH, payload, 2))
     forger = Sealer("USA", keys["AUS"])
     mallory = Sealer("MALLORY", new_private_key())
     other = Sealer("AUS", keys["AUS"], start_seq={"other": 0})
     records = [
         *genuine,
         genuine[1], genuine[2],                              # replayed
-        *(tampered(d) for d in genuine),                     # bad_signature
+        *(tampered(d) for d in genuine[:3]),                 # bad_signature
         *(forger.seal("coalition", t0, "local_tracks", b"\x90", 0) for _ in range(2)),
         *(mallory.seal("coalition", t0, "local_tracks", b"\x90", 0) for _ in range(4)),
         b"\x00garbage", b"\xdd\xff\xff\xff\xff", b"",         # malformed
@@ -110,8 +122,8 @@ def test_a_real_node_counts_every_rejection_in_its_status(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     status = json.loads(done.stdout.decode().splitlines()[-1])
     assert status["envelopes_rejected"] == reasons
-    assert status["links"]["AUS"]["accepted"] == 3
-    assert status["reports_rejected"] == {"unknown_kind": 3}
+    assert status["links"]["AUS"]["accepted"] == 4
+    assert status["reports_rejected"] == {"unknown_kind": 3, "batch_after_envelope": 1}
     for nation in NATIONS[1:]:
         assert status["links"][nation]["rejected"] == senders.get(nation, 0), nation
     assert status["log_records"] == len(records) + status["published"]
@@ -120,7 +132,7 @@ def test_a_real_node_counts_every_rejection_in_its_status(tmp_path: Path) -> Non
     assert flat == {**{f"envelope: {r}": n for r, n in reasons.items()},
                     **{f"plot: {r}": n for r, n in status["plots_rejected"].items()},
                     "feed: unknown_sensor": 3, "feed: bad_time": 2,
-                    "report: unknown_kind": 3}
+                    "report: unknown_kind": 3, "report: batch_after_envelope": 1}
     recorder = status["recorder"]
     assert recorder["picture_failures"] == recorder["picture_pending"] == 0
     sensors, rec_plots, local, picture = read_recording(tmp_path / "rec")

@@ -6,7 +6,8 @@ multiples of ``E`` since the Unix epoch, so every node cuts the same epochs). Th
 is the newest data time ingested minus ``lateness_s``; an epoch closes when the watermark
 reaches its end, with every pending report older than its end. A report older than an epoch
 already closed is *late*: it is counted and fused in the next epoch (it is still the newest
-word on its track).
+word on its track). Once the picture is empty, the empty epochs up to the next report are
+closed as one (they would change nothing but the time), so a gap in the data costs one epoch.
 
 Determinism: the picture is a function of the sequence of :meth:`Picture.ingest` calls.
 Call it once per log record (one envelope's reports), in log order, and every node reading
@@ -14,8 +15,8 @@ the same log closes the same epochs with the same reports. Inside one call the o
 rows does not matter.
 
 Bad rows (non-finite numbers, covariances that are not symmetric positive definite, track ids
-out of range, empty nation) are dropped and counted in :attr:`Picture.rejected`; they never
-reach the picture.
+out of range, empty nation, values beyond :func:`~airpicture.track_table.physical_rows`) are
+dropped and counted in :attr:`Picture.rejected`; they never reach the picture.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 from airpicture.fusion.covariance_intersection import spd_status
 from airpicture.fusion.epoch import TRACK_ID_LIMIT, fuse_epoch
 from airpicture.fusion.state import EpochResult, FusionConfig, PictureState
-from airpicture.track_table import TrackTable
+from airpicture.track_table import TrackTable, physical_rows
 
 __all__ = ["Picture", "validate_reports"]
 
@@ -53,6 +54,7 @@ def validate_reports(reports: TrackTable) -> tuple[NDArray[np.bool_], dict[str, 
     reasons["bad_state"] = np.asarray(~np.isfinite(reports.state).all(axis=1), dtype=bool)
     status = spd_status(reports.covariance, 1e-9)
     reasons["bad_covariance"] = status == 0
+    reasons["out_of_range"] = ~physical_rows(reports.time, reports.state, reports.covariance)
     bad = np.zeros(n, bool)
     counts = {}
     for reason, mask in reasons.items():
@@ -113,6 +115,8 @@ class Picture:
         results = []
         while self._next_k is not None and self.watermark >= self._next_k * self.config.epoch_s:
             results.append(self._close())
+            if not len(results[-1].picture):
+                self._skip_empty()
         return results
 
     def close_epoch(self) -> EpochResult | None:
@@ -125,6 +129,23 @@ class Picture:
         while self._pending and self._next_k is not None:
             results.append(self._close())
         return results
+
+    def _skip_empty(self) -> None:
+        """After an epoch that left the picture empty, go straight to the next epoch that
+        holds a report or that the watermark closes, whichever is first.
+
+        The epochs in between would change nothing but the time: an empty picture has no
+        track to coast and no partner track recent enough to report, and the bindings they
+        would forget are forgotten as well at the next epoch closed. So a gap in the data (a
+        partner quiet for hours, a forged future time) costs one epoch, not one per
+        ``epoch_s``.
+        """
+        assert self._next_k is not None
+        last = math.floor(self.watermark / self.config.epoch_s)
+        if self._pending:
+            first = min(float(t.time.min()) for t in self._pending)
+            last = min(last, math.floor(first / self.config.epoch_s) + 1)
+        self._next_k = max(self._next_k, last)
 
     def _close(self) -> EpochResult:
         assert self._next_k is not None

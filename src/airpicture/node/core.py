@@ -230,7 +230,7 @@ class Node:
             if envelope.kind != KIND_BATCH:
                 self.report_rejections["unknown_kind"] += 1
                 continue
-            table, dropped = decode_batch(envelope.payload, sender)
+            table, dropped = decode_batch(envelope.payload, sender, envelope.time)
             self.report_rejections.update(dropped)
             if sender == self.nation and len(table):
                 self._own_max_id = max(self._own_max_id, int(table.track.max()))

@@ -7,13 +7,15 @@ docstring); kind ``end`` (empty payload) says the sender has finished its run, s
 stop waiting for it. Neither direction builds a Python object per track.
 
 Decoding validates the whole batch before any of it is used: every column the right number
-of bytes for ``count`` rows, numbers finite (``last_update`` may be NaN: none), codes and
+of bytes for ``count`` rows, numbers finite and physical (``track_table.physical_rows``;
+``last_update`` may be NaN: none), track times not after the envelope's, codes and
 identifiers in range, callsigns printable ASCII, the nation the signer's. A batch failing any
 check is rejected whole and counted by reason, so a bad batch never half-enters the picture.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -28,10 +30,11 @@ from airpicture.messages import (
     encode_msgpack,
 )
 from airpicture.policy import LocalTrackColumns
-from airpicture.track_table import IDENTITY_CODES, STATUS_CODES, TrackTable
+from airpicture.track_table import IDENTITY_CODES, STATUS_CODES, TrackTable, physical_rows
 from airpicture.tracking import TrackArrays
 
 __all__ = [
+    "AFTER_ENVELOPE_S",
     "BATCH_REJECTIONS",
     "KIND_BATCH",
     "KIND_END",
@@ -51,9 +54,17 @@ BATCH_REJECTIONS: tuple[str, ...] = (
     "nation_mismatch",
     "bad_batch_length",
     "bad_batch_value",
+    "batch_after_envelope",
 )
 """Why a batch is rejected: not a ``LocalTrackBatch``; another nation than the signer's; a
-column whose byte length does not match ``count``; a non-finite or out-of-range value."""
+column whose byte length does not match ``count``; a non-finite or out-of-range value; a
+track time later than the envelope's (by more than :data:`AFTER_ENVELOPE_S`)."""
+
+AFTER_ENVELOPE_S = 1.0
+"""How much later than its envelope's data time a batch's track times may be (s). A node
+stamps each release with the time of its tracks; the receiver bounds the envelope's time
+(``VerifierConfig.max_future_s``), and through this the tracks', so a signed batch cannot
+move a partner's watermark past what the envelope says."""
 
 _F8, _I8, _I4, _I2, _U8, _U1 = "<f8", "<i8", "<i4", "<i2", "<u8", "u1"
 
@@ -194,7 +205,7 @@ def _table(b: LocalTrackBatch, sender: str) -> TrackTable:
     mask = _column(b.sensor_mask, n, _U8)
     mu = _column(b.mode_probabilities, n, _F8, max(b.modes, 1))
     last = _column(b.last_update, n, _F8)
-    _check(np.isfinite(time).all() and np.isfinite(state).all() and np.isfinite(cov).all())
+    _check(physical_rows(time, state, cov.reshape(n, 6, 6)).all())
     _check(((quality >= 0.0) & (quality <= 1.0)).all())  # False for NaN
     _check(((track >= 0) & (track < TRACK_ID_LIMIT)).all() and (status < len(STATUS_CODES)).all())
     _check(identity is None or (identity < len(IDENTITY_CODES)).all())
@@ -221,8 +232,11 @@ def _table(b: LocalTrackBatch, sender: str) -> TrackTable:
     )
 
 
-def decode_batch(payload: bytes, sender: str) -> tuple[TrackTable, dict[str, int]]:
-    """The columns of a ``local_track_batch`` payload signed by ``sender``, validated.
+def decode_batch(
+    payload: bytes, sender: str, envelope_time: float = math.inf
+) -> tuple[TrackTable, dict[str, int]]:
+    """The columns of a ``local_track_batch`` payload signed by ``sender`` in an envelope of
+    data time ``envelope_time`` (s since the Unix epoch, UTC), validated.
 
     Returns the table and, for a rejected batch, an empty table and ``{reason: 1}`` with a
     reason of :data:`BATCH_REJECTIONS`.
@@ -232,6 +246,9 @@ def decode_batch(payload: bytes, sender: str) -> tuple[TrackTable, dict[str, int
     except (msgspec.MsgspecError, ValueError):
         return TrackTable.empty(), {"bad_payload": 1}
     try:
-        return _table(batch, sender), {}
+        table = _table(batch, sender)
     except _BadBatch as exc:
         return TrackTable.empty(), {exc.reason: 1}
+    if len(table) and float(table.time.max()) > envelope_time + AFTER_ENVELOPE_S:
+        return TrackTable.empty(), {"batch_after_envelope": 1}
+    return table, {}
