@@ -10,7 +10,7 @@ signed envelopes of local-track batches, and bare batch payloads as a partner wi
 might send them). Four in five inputs are mutations of a seed (flips, insertions, deletions,
 truncations, splices, noise, interesting bytes), one in five is random bytes. ``--inputs`` is
 the total, split over the targets by a fixed weight (the slow decoders get fewer). Prints a
-table, then one JSON line; exits 1 on any crash.
+table, then one JSON line; exits 1 on any crash (a NumPy RuntimeWarning counts as one).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import multiprocessing
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,8 @@ WEIGHTS = {
 
 def run_target(job: tuple[str, int, int]) -> dict[str, object]:
     name, n_inputs, seed = job
+    # A NumPy warning (overflow, invalid cast) on bad input is silent corruption: a crash.
+    warnings.simplefilter("error", RuntimeWarning)
     rng = np.random.default_rng(seed)
     targets = Targets()
     seeds = targets.seeds[name]

@@ -13,13 +13,15 @@ import math
 
 import numba
 import numpy as np
+import pymap3d
 from numpy.typing import NDArray
 
 F64 = NDArray[np.float64]
 
-A = 6378137.0
+_WGS84 = pymap3d.Ellipsoid.from_name("wgs84")
+A = float(_WGS84.semimajor_axis)
 """WGS84 semi-major axis (m)."""
-F = 1.0 / 298.257223563
+F = float(_WGS84.flattening)
 """WGS84 flattening."""
 B = A * (1.0 - F)
 E2 = F * (2.0 - F)

@@ -169,10 +169,8 @@ def run_embedded(
     for nation, node in nodes.items():
         last = node.last_result
         final[nation] = (0, "") if last is None else (len(last.picture), last.hash)
-        status = node.status()
-        for group in (status.envelopes_rejected, status.reports_rejected, status.plots_rejected):
-            for reason, count in group.items():
-                rejections[reason] = rejections.get(reason, 0) + count
+        for reason, count in node.status().rejections().items():
+            rejections[reason] = rejections.get(reason, 0) + count
     summary = score_run(
         recorder, nations, scenario=sc.name, seed=seed, duration_s=sc.duration_s,
         objects=len(sim.objects), final=final,
