@@ -7,7 +7,9 @@ miss per further period). The hit/miss history is kept as bits in ``hits``.
 Life cycle (``tentative -> confirmed <-> coasting -> deleted``):
 
 * M-of-N: a tentative track with ``m`` hits in its last ``n`` opportunities is confirmed; one
-  that has had ``n`` opportunities without it is deleted.
+  that has had ``n`` opportunities without it is deleted at its next miss (a track just hit
+  keeps its plot: hit-miss-miss-hit goes on, and confirms with one more hit, as a sliding
+  window would have it).
 * SLLR: the score adds ``log(PD / lambda) + log N(y; 0, S)`` per hit and ``log(1 - PD)`` per
   miss (``lambda`` the clutter density in measurement space); a tentative track is confirmed
   above ``log((1 - beta) / alpha)`` and deleted below ``log(beta / (1 - alpha))``; a confirmed
@@ -77,7 +79,8 @@ def update_status(tracks: TrackArrays, time: float, config: TrackerConfig) -> No
         window = np.uint32((1 << config.confirm_n) - 1)
         recent = np.bitwise_count(tracks.hits & window)
         confirm = tentative & (recent >= config.confirm_m)
-        drop = tentative & ~confirm & (tracks.opportunities >= config.confirm_n)
+        just_hit = (tracks.hits & np.uint32(1)) != 0
+        drop = tentative & ~confirm & ~just_hit & (tracks.opportunities >= config.confirm_n)
         fade = np.zeros(len(s), bool)
     else:
         upper = math.log((1.0 - config.sllr_beta) / config.sllr_alpha)
