@@ -1,6 +1,6 @@
 """COP page benchmark: N system tracks updating at 1 Hz, served to headless Chromium.
 
-    .venv/bin/python benchmarks/web.py [--tracks 10000] [--seconds 20] [--period 1.0]
+    .venv/bin/python benchmarks/web.py [--tracks 10000] [--seconds 20] [--period 1.0] [--direct]
 
 A synthetic :class:`~airpicture.web.source.PictureSource` moves ``--tracks`` system tracks
 (straight ECEF lines, 150 to 250 m/s, spread over the Western Pacific across the
@@ -18,15 +18,22 @@ Measured after the page has applied its first updates, in two phases of ``--seco
   oscillation), so MapLibre re-renders every frame: the figure the 30 fps goal is about.
   ``frame_p95_ms``/``frame_max_ms`` are the frame intervals, ``rendered_fps`` the map's own
   render passes per second (the layer counts them: it equals ``fps`` when every frame
-  rendered), ``long_frames`` intervals over 50 ms.
-- ``fps_still``: the same while the map stands still (it renders only when an update arrives).
+  rendered), ``long_frames`` intervals over 50 ms. ``fresh_fps`` is how many of those frames
+  per second the track layer drew afresh rather than from its frame cache (tracklayer.js),
+  ``fresh_reasons`` why (counts over the phase).
+- ``fps_still``: the same while the map stands still (it renders only when an update arrives);
+  ``rendered_fps_still`` its render passes, ``browser_cpu_ms_per_frame_still`` the browser's
+  CPU per render pass there (a picture update's whole cost: decoding, panels, drawing).
 - ``fps_map_only``, ``browser_cpu_ms_per_frame_map_only``: moving again (at most 10 s) with
-  the tracks layer hidden: what MapLibre's own map (sea, land, coast, borders) costs, so
-  the tracks' share of a frame is the difference.
+  the tracks layer hidden: what MapLibre's own map (land, coast, borders; the sea is the
+  page's background) costs, so the tracks' share of a frame is the difference.
 - ``browser_cpu_ms_per_frame``: CPU time of all Chromium processes (utime + stime from
   ``/proc``, every thread, SwiftShader's included) per rendered frame in the moving phase:
   the cost of a frame independent of how busy the machine is.
-- ``load_1min``: ``os.getloadavg()`` before and after (the machine is shared).
+- ``load_1min``: ``os.getloadavg()`` before and after (the machine is shared); on a loaded
+  machine compare runs by ``browser_cpu_ms_per_frame`` (``browser_cpu_cores`` is the share of
+  the CPUs the browser got).
+- ``--direct``: the track layer without its frame cache (every frame drawn afresh), to compare.
 - ``ws_bytes_per_s``: WebSocket payload bytes received by the page (Playwright frame
   events), and ``ws_messages``. A page that falls behind receives fewer deltas (the server
   sends the newest picture when the socket is free), so ``ws_bytes_per_s_nominal`` is the
@@ -35,7 +42,8 @@ Measured after the page has applied its first updates, in two phases of ``--seco
   update (views, delta, JSON), from its thread CPU clock; ``source_cpu_ms_per_update`` is
   the synthetic source's own time to build a snapshot (not the server's).
 
-Prints a table, then one JSON line.
+Prints a summary table (still, panning, panning without tracks), a table of every measure,
+then one JSON line.
 """
 
 from __future__ import annotations
@@ -75,7 +83,8 @@ HISTORY = 4  # snapshots kept for replay and trails (the page asks for trails on
 
 COUNT_FRAMES = """async ([seconds, move]) => {
   const cop = window.cop, map = cop.map;
-  const applied0 = cop.applied, rendered0 = cop.layer.frames;
+  const applied0 = cop.applied, rendered0 = cop.layer.frames, fresh0 = cop.layer.fresh;
+  const reasons0 = { ...cop.layer.redraws };
   const times = [];
   const start = performance.now();
   const c0 = map.getCenter(), z0 = map.getZoom();
@@ -99,7 +108,9 @@ COUNT_FRAMES = """async ([seconds, move]) => {
   return { frames: times.length - 1, seconds: span, fps: (times.length - 1) / span,
            p95: dt[Math.floor(dt.length * 0.95)] || 0, max: dt[dt.length - 1] || 0,
            long: dt.filter((x) => x > 50).length, applied: cop.applied - applied0,
-           rendered: cop.layer.frames - rendered0 };
+           rendered: cop.layer.frames - rendered0, fresh: cop.layer.fresh - fresh0,
+           reasons: Object.fromEntries(Object.entries(cop.layer.redraws)
+             .map(([k, v]) => [k, v - (reasons0[k] || 0)]).filter(([, v]) => v > 0)) };
 }"""
 
 
@@ -233,7 +244,7 @@ def _chromium_cpu_s() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def run(n: int, seconds: float, period_s: float) -> dict[str, Any]:
+def run(n: int, seconds: float, period_s: float, direct: bool = False) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     source = MovingSource(n, period_s)
@@ -260,6 +271,8 @@ def run(n: int, seconds: float, period_s: float) -> dict[str, Any]:
             load_s = time.perf_counter() - t_load
             page.wait_for_function("window.cop.applied >= 3")  # a few deltas in
             shown = page.evaluate("() => window.cop.state.tracks.size")
+            if direct:
+                page.evaluate("() => { window.cop.layer.useCache = false; }")
 
             load0 = os.getloadavg()[0]
             ws["bytes"] = ws["messages"] = 0
@@ -273,7 +286,9 @@ def run(n: int, seconds: float, period_s: float) -> dict[str, Any]:
             updates = max(source.builds - builds0, 1)
             build = source.build_cpu_s - build0
             ws_bytes, ws_messages = ws["bytes"], ws["messages"]
+            browser0 = _chromium_cpu_s()
             still = page.evaluate(COUNT_FRAMES, [seconds, False])
+            still_cpu = _chromium_cpu_s() - browser0
             page.evaluate("() => window.cop.map.setLayoutProperty('tracks', 'visibility', 'none')")
             browser0 = _chromium_cpu_s()
             bare = page.evaluate(COUNT_FRAMES, [min(seconds, 10.0), True])
@@ -288,10 +303,14 @@ def run(n: int, seconds: float, period_s: float) -> dict[str, Any]:
         "page_load_s": load_s,
         "fps": moving["fps"], "frame_p95_ms": moving["p95"], "frame_max_ms": moving["max"],
         "rendered_fps": moving["rendered"] / moving["seconds"],
+        "fresh_fps": moving["fresh"] / moving["seconds"], "fresh_reasons": moving["reasons"],
+        "frame_cache": not direct,
         "long_frames": moving["long"], "updates_applied": moving["applied"],
         "browser_cpu_ms_per_frame": 1e3 * browser_cpu / max(moving["rendered"], 1),
         "browser_cpu_cores": browser_cpu / wall,
         "fps_still": still["fps"], "frame_p95_ms_still": still["p95"],
+        "rendered_fps_still": still["rendered"] / still["seconds"],
+        "browser_cpu_ms_per_frame_still": 1e3 * still_cpu / max(still["rendered"], 1),
         "fps_map_only": bare["fps"],
         "browser_cpu_ms_per_frame_map_only": 1e3 * bare_cpu / max(bare["frames"], 1),
         "ws_bytes_per_s": ws_bytes / wall, "ws_messages": ws_messages,
@@ -310,18 +329,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tracks", type=int, default=10_000)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--period", type=float, default=1.0, help="seconds between updates")
+    ap.add_argument("--direct", action="store_true",
+                    help="track layer without its frame cache (every frame drawn afresh)")
     args = ap.parse_args(argv)
     if not CHROMIUM.exists():
         print(f"benchmarks/web.py needs Debian's chromium at {CHROMIUM}", file=sys.stderr)
         return 2
-    results = run(args.tracks, args.seconds, args.period)
-    table = Table(title=f"airpicture COP page: {args.tracks:,} tracks at "
-                        f"{1 / args.period:g} Hz, headless Chromium (SwiftShader)")
+    results = run(args.tracks, args.seconds, args.period, args.direct)
+    r = results
+    summary = Table(title=f"airpicture COP page: {args.tracks:,} tracks at "
+                          f"{1 / args.period:g} Hz, headless Chromium (SwiftShader), "
+                          f"load {r['load_1min'][0]:g} on {r['cpus']} CPUs")
+    for column in ("map", "fps", "frame p95 ms", "rendered fps", "browser CPU ms / frame"):
+        summary.add_column(column, justify="left" if column == "map" else "right")
+    summary.add_row("still (draws on each update)", f"{r['fps_still']:.1f}",
+                    f"{r['frame_p95_ms_still']:.1f}", f"{r['rendered_fps_still']:.1f}",
+                    f"{r['browser_cpu_ms_per_frame_still']:.1f}")
+    summary.add_row("panning and zooming", f"{r['fps']:.1f}", f"{r['frame_p95_ms']:.1f}",
+                    f"{r['rendered_fps']:.1f}", f"{r['browser_cpu_ms_per_frame']:.1f}")
+    summary.add_row("panning, tracks hidden", f"{r['fps_map_only']:.1f}", "", "",
+                    f"{r['browser_cpu_ms_per_frame_map_only']:.1f}")
+    table = Table(title="all measures")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in results.items():
         table.add_row(key, f"{value:,.1f}" if isinstance(value, float) else str(value))
-    Console().print(table)
+    console = Console()
+    console.print(summary)
+    console.print(table)
     print(json.dumps(results, sort_keys=True))
     return 0
 

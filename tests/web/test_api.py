@@ -198,6 +198,7 @@ def test_bad_requests_get_clear_4xx(client: TestClient) -> None:
         (client.get("/api/trails", params={"seconds": "-1"}), 400, "seconds"),
         (client.get("/vendor/evil.js"), 404, "no vendored file"),
         (client.get("/api/basemap/mars"), 404 if NODE_MODULES.is_dir() else 503, "basemap"),
+        (client.get("/api/basemap/land", params={"resolution": "1m"}), 400, "resolution"),
     ]
     for response, status, words in cases:
         assert response.status_code == status, (response.request.url, response.text)
@@ -275,8 +276,14 @@ def test_split_ring_and_line_at_the_antimeridian() -> None:
 
 @pytest.mark.skipif(not (NODE_MODULES / "world-atlas").is_dir(),
                     reason="world-atlas missing (./dev test runs npm ci in src/airpicture/web)")
-def test_basemap_has_no_band_across_the_world(client: TestClient) -> None:
-    land = client.get("/api/basemap/land").json()["features"][0]["geometry"]["coordinates"]
+@pytest.mark.parametrize("resolution", ["50m", "110m"])
+def test_basemap_has_no_band_across_the_world(client: TestClient, resolution: str) -> None:
+    def get(layer: str) -> Any:
+        r = client.get(f"/api/basemap/{layer}", params={"resolution": resolution})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    land = get("land")["features"][0]["geometry"]["coordinates"]
     jumps = 0
     fiji = {"east": False, "west": False}
     for poly in land:
@@ -291,9 +298,14 @@ def test_basemap_has_no_band_across_the_world(client: TestClient) -> None:
     assert jumps == 0
     assert fiji == {"east": True, "west": True}
     for layer in ("coast", "borders"):
-        lines = client.get(f"/api/basemap/{layer}").json()["features"][0]["geometry"]
+        lines = get(layer)["features"][0]["geometry"]
         assert all(np.abs(np.diff(np.array(line)[:, 0])).max(initial=0) <= 180.0
                    for line in lines["coordinates"])
+    # "all": the three layers in one collection (the page's one source), each tagged
+    both = get("all")["features"]
+    assert [f["properties"]["layer"] for f in both] == ["land", "coast", "borders"]
+    for f in both:
+        assert f["geometry"] == get(f["properties"]["layer"])["features"][0]["geometry"]
 
 
 def test_identity_override_round_trips_on_the_wire() -> None:

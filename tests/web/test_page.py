@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from airpicture.web.app import NODE_MODULES
 from airpicture.web.recording import RecordedSource
@@ -102,10 +102,10 @@ def cop(browser: Any, recording: RecordedSource) -> Iterator[Cop]:
     yield from _open(browser, RecordedSource(recording.frames, recording.sensors(), position=10))
 
 
-def _map_pixels(cop: Cop) -> tuple[Image.Image, dict[str, float]]:
+def _map_pixels(cop: Cop, name: str = "map.png") -> tuple[Image.Image, dict[str, float]]:
     """A screenshot of the map (RGB) and the map's box on the page (CSS px = pixels)."""
     box = cop.page.locator("#map").bounding_box()
-    path = ARTIFACTS / "map.png"
+    path = ARTIFACTS / name
     ARTIFACTS.mkdir(exist_ok=True)
     cop.page.screenshot(path=str(path), clip=box)
     return Image.open(path).convert("RGB"), box
@@ -318,6 +318,79 @@ def test_symbols_are_drawn_in_their_identity_colours(cop: Cop) -> None:
     blank = _fill_share(image, 3, box["height"] / 2, FILL["pending"], half=2)
     assert blank == 0.0
     cop.page.check("#ly-labels")
+
+
+def test_the_frame_cache_draws_what_a_fresh_frame_draws(cop: Cop) -> None:
+    """At rest, the map drawn through the track layer's frame cache (a texture drawn over
+    the map) is the map drawn directly, within rounding: symbols, ellipses, trails."""
+    cop.page.uncheck("#ly-labels")
+    try:
+        cop.settle()
+        assert cop.js("() => window.cop.layer.exact && !!window.cop.layer.frame")
+        cached, _ = _map_pixels(cop, "map-cached.png")
+        cop.js("() => { window.cop.layer.useCache = false; }")
+        cop.settle()
+        assert cop.js("() => window.cop.layer.frame") is None
+        direct, _ = _map_pixels(cop, "map-direct.png")
+    finally:
+        cop.js("() => { window.cop.layer.useCache = true; }")
+        cop.page.check("#ly-labels")
+    diff = ImageChops.difference(cached, direct).convert("L")
+    histogram = diff.histogram()
+    assert sum(histogram[4:]) <= 0.001 * cached.width * cached.height, histogram[:16]
+    assert cop.errors == []
+
+
+FRAME_SHOWN = """(move) => new Promise((resolve) => {
+  const c = window.cop, fresh = c.layer.fresh;
+  c.map.once("render", () => resolve({ exact: c.layer.exact, fresh: c.layer.fresh - fresh }));
+  if (move === "pan") c.map.panBy([37.3, -21.6], { animate: false });
+  else c.map.zoomTo(c.map.getZoom() + 0.08, { animate: false });
+})"""
+
+
+def test_a_pan_or_zoom_drawn_from_the_frame_cache_keeps_every_symbol_in_place(cop: Cop) -> None:
+    """A pan, then a small zoom, each drawn from the frame cache (no fresh frame): every
+    isolated symbol's fill colour (as drawn at rest) is at its new screen position; at rest
+    the layer draws an exact frame again."""
+    cop.page.uncheck("#ly-labels")
+    cop.js("() => { window.cop.select(null); window.cop.layer.settleMs = 1e9; }")
+    try:
+        cop.settle()
+        box = cop.page.locator("#map").bounding_box()
+        pos = cop.js("""() => Object.fromEntries([...window.cop.state.tracks.keys()]
+                         .map(k => [k, window.cop.screenPosition(k)]))""")
+        isolated = [k for k, p in pos.items()
+                    if 60 < p["x"] - box["x"] < box["width"] - 60
+                    and 60 < p["y"] - box["y"] < box["height"] - 60
+                    and min(math.dist((p["x"], p["y"]), (q["x"], q["y"]))
+                            for j, q in pos.items() if j != k) > 26]
+        rest, box = _map_pixels(cop, "map-rest.png")
+        colour: dict[str, tuple[int, int, int]] = {}
+        for key in isolated:  # each symbol's fill colour at rest, where its centre is uniform
+            x, y = pos[key]["x"] - box["x"], pos[key]["y"] - box["y"]
+            c = rest.getpixel((round(x), round(y)))
+            assert isinstance(c, tuple)
+            rgb = (int(c[0]), int(c[1]), int(c[2]))
+            if _fill_share(rest, x, y, rgb, half=3) > 0.8:
+                colour[key] = rgb
+        assert len(colour) >= 4
+        for move in ("pan", "zoom"):
+            shown = cop.js(FRAME_SHOWN, move)
+            assert shown == {"exact": False, "fresh": 0}, move
+            image, box = _map_pixels(cop, f"map-{move}.png")
+            for key, rgb in colour.items():
+                p = cop.js("(k) => window.cop.screenPosition(k)", key)
+                x, y = p["x"] - box["x"], p["y"] - box["y"]
+                assert _fill_share(image, x, y, rgb, half=3) > 0.8, (move, key)
+        fresh = cop.js("() => window.cop.layer.fresh")
+    finally:
+        cop.js("() => { window.cop.layer.settleMs = 300; }")
+        cop.page.check("#ly-labels")
+    cop.settle()
+    assert cop.js("() => window.cop.layer.exact")
+    assert cop.js("() => window.cop.layer.fresh") > fresh
+    assert cop.errors == []
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ REST (JSON; errors are ``{"error": "..."}`` with a 4xx status):
 ``GET /api/picture.geojson``                   GeoJSON export of the picture
 ``GET /api/history``, ``/api/replay?time=``    recorded times; the picture at a time
 ``GET /api/trails?view=&seconds=``             recent positions per track
-``GET /api/basemap/{land,coast,borders}``      offline basemap from world-atlas
+``GET /api/basemap/{layer}?resolution=``       offline basemap from world-atlas (``land``,
+                                               ``coast``, ``borders`` or ``all``, the three
+                                               tagged; ``50m`` or ``110m``)
 =============================================  ============================================
 
 WebSocket ``/ws``: the client sends ``{"type": "subscribe", "view": "picture",

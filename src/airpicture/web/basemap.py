@@ -18,9 +18,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["basemap_layers", "split_line", "split_ring", "topology_arcs"]
+__all__ = ["RESOLUTIONS", "basemap_layers", "split_line", "split_ring", "topology_arcs"]
 
 Ring = list[list[float]]
+
+RESOLUTIONS = ("110m", "50m")
+"""The world-atlas resolutions served: Natural Earth 1:110M (for whole regions) and 1:50M."""
 
 
 def topology_arcs(topology: dict[str, Any]) -> list[NDArray[np.float64]]:
@@ -160,7 +163,10 @@ def _mesh(arcs: list[NDArray[np.float64]], geometries: list[dict[str, Any]], sha
 
 @functools.lru_cache(maxsize=4)
 def basemap_layers(atlas_dir: Path, resolution: str = "50m") -> dict[str, bytes]:
-    """GeoJSON (bytes) of ``land``, ``coast`` and ``borders`` from world-atlas in ``atlas_dir``."""
+    """GeoJSON (bytes) of ``land``, ``coast`` and ``borders`` from world-atlas in ``atlas_dir``,
+    and ``all``: the three as one collection, each feature's ``layer`` property naming it (the
+    page draws them from one map source: one set of tile clipping masks a frame, not three).
+    """
     countries = json.loads((atlas_dir / f"countries-{resolution}.json").read_bytes())
     land = json.loads((atlas_dir / f"land-{resolution}.json").read_bytes())
     c_arcs = topology_arcs(countries)
@@ -170,13 +176,17 @@ def basemap_layers(atlas_dir: Path, resolution: str = "50m") -> dict[str, bytes]
     coast = _mesh(l_arcs, land_geoms, shared=False)
     borders = _mesh(c_arcs, countries["objects"]["countries"]["geometries"], shared=True)
 
-    def collection(geometry: dict[str, Any]) -> bytes:
-        feature = {"type": "Feature", "properties": {}, "geometry": geometry}
-        return json.dumps({"type": "FeatureCollection", "features": [feature]},
+    geometries = {
+        "land": {"type": "MultiPolygon", "coordinates": land_polys},
+        "coast": {"type": "MultiLineString", "coordinates": coast},
+        "borders": {"type": "MultiLineString", "coordinates": borders},
+    }
+
+    def collection(*names: str, tagged: bool = False) -> bytes:
+        features = [{"type": "Feature", "properties": {"layer": name} if tagged else {},
+                     "geometry": geometries[name]} for name in names]
+        return json.dumps({"type": "FeatureCollection", "features": features},
                           separators=(",", ":")).encode()
 
-    return {
-        "land": collection({"type": "MultiPolygon", "coordinates": land_polys}),
-        "coast": collection({"type": "MultiLineString", "coordinates": coast}),
-        "borders": collection({"type": "MultiLineString", "coordinates": borders}),
-    }
+    return {**{name: collection(name) for name in geometries},
+            "all": collection(*geometries, tagged=True)}

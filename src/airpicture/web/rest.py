@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from airpicture.messages import Identity, IdentityOverride, encode_json
-from airpicture.web.basemap import basemap_layers
+from airpicture.web.basemap import RESOLUTIONS, basemap_layers
 from airpicture.web.coverage import coverage_geojson
 from airpicture.web.hub import PICTURE, Hub, SnapshotViews
 from airpicture.web.source import PictureSource
@@ -163,9 +163,13 @@ class Rest:
         atlas = self.modules / "world-atlas"
         if not atlas.is_dir():
             return error(503, f"{atlas} is missing: run `npm ci` in src/airpicture/web")
-        layers = await asyncio.to_thread(basemap_layers, atlas)
+        resolution = request.query_params.get("resolution", "50m")
+        if resolution not in RESOLUTIONS:
+            return error(400, f"basemap resolution must be one of {', '.join(RESOLUTIONS)}, "
+                              f"got {resolution[:16]!r}")
+        layers = await asyncio.to_thread(basemap_layers, atlas, resolution)
         if layer not in layers:
-            return error(404, f"no basemap layer {layer!r} (land, coast, borders)")
+            return error(404, f"no basemap layer {layer[:32]!r} (land, coast, borders, all)")
         return Response(layers[layer], media_type="application/geo+json",
                         headers={"Cache-Control": "max-age=86400"})
 

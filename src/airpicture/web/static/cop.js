@@ -104,25 +104,39 @@ function nearLon(lon) {
 
 function emptyFC() { return { type: "FeatureCollection", features: [] }; }
 
-function addLayers() {
-  for (const layer of ["land", "coast", "borders"]) {
-    map.addSource(layer, { type: "geojson", data: `/api/basemap/${layer}` });
+// The basemap: land, coast and borders from one source (one set of tile clipping masks a
+// frame; MapLibre draws a source's masks again for every layer whose source differs from the
+// last one's), Natural Earth 1:110M below BASEMAP_50M_ZOOM and 1:50M from there: at a
+// whole-region zoom the 1:50M coast is a dozen times the vertices for no visible detail.
+const BASEMAP_50M_ZOOM = 3;
+
+function addBasemap() {
+  const ranges = { "110m": { maxzoom: BASEMAP_50M_ZOOM }, "50m": { minzoom: BASEMAP_50M_ZOOM } };
+  const kind = (name) => ["==", ["get", "layer"], name];
+  for (const [res, zooms] of Object.entries(ranges)) {
+    const source = `basemap-${res}`;
+    map.addSource(source, { type: "geojson", data: `/api/basemap/all?resolution=${res}` });
+    // fill-antialias off: the coast line draws the land's outline anyway
+    map.addLayer({ id: `land-${res}`, type: "fill", source, ...zooms, filter: kind("land"),
+      paint: { "fill-color": "#223240", "fill-antialias": false } });
+    map.addLayer({ id: `coast-${res}`, type: "line", source, ...zooms, filter: kind("coast"),
+      paint: { "line-color": "#4f6b80", "line-width": 0.8 } });
+    // Solid, not dashed: a dashed line costs a pattern lookup per pixel, and with software GL
+    // the borders alone took a good part of a frame.
+    map.addLayer({ id: `borders-${res}`, type: "line", source, ...zooms, filter: kind("borders"),
+      paint: { "line-color": "#5b7385", "line-width": 0.6, "line-opacity": 0.8 } });
   }
+}
+
+function addLayers() {
+  addBasemap();
   map.addSource("coverage", { type: "geojson", data: emptyFC() });
-  map.addLayer({ id: "land", type: "fill", source: "land",
-    paint: { "fill-color": "#223240" } });
   map.addLayer({ id: "coverage-fill", type: "fill", source: "coverage",
     layout: { visibility: "none" }, filter: ["==", ["get", "part"], "area"],
     paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.05 } });
   map.addLayer({ id: "coverage-line", type: "line", source: "coverage",
     layout: { visibility: "none" }, filter: ["==", ["get", "part"], "edge"],
     paint: { "line-color": ["get", "colour"], "line-opacity": 0.55, "line-width": 1 } });
-  map.addLayer({ id: "coast", type: "line", source: "coast",
-    paint: { "line-color": "#4f6b80", "line-width": 0.8 } });
-  // Solid, not dashed: a dashed line costs a pattern lookup per pixel, and with software GL
-  // the borders alone took a good part of a frame.
-  map.addLayer({ id: "borders", type: "line", source: "borders",
-    paint: { "line-color": "#5b7385", "line-width": 0.6, "line-opacity": 0.8 } });
   map.addLayer(layer);
   map.on("click", (e) => {
     const key = layer.pick(e.point.x, e.point.y, PICK_PX);
@@ -403,14 +417,32 @@ async function loadCoverage() {
     `<span><i style="display:inline-block;width:10px;height:10px;background:${nationColour(n)}"></i>${esc(n)}</span>`).join("");
 }
 
+// MapLibre 4 draws its sky, a quad over the whole canvas, first thing every frame (with
+// software GL about 18 ms of CPU a frame, more than everything else on an empty map), though
+// its shader colours only what lies above the horizon, and the horizon stays above the
+// canvas's top edge unless the map is pitched past about 69 degrees (MapLibre puts it
+// 0.85 * tan(90 - pitch) * 1.5 canvas heights above the centre). So while the map cannot
+// pitch past 60 (maxPitch) its painter renders a style without the sky; a MapLibre without
+// such a painter is left as it is.
+function skipHiddenSky(m) {
+  const painter = m.painter;
+  if (!painter || typeof painter.render !== "function" || m.getMaxPitch() > 60) return;
+  const render = painter.render;
+  painter.render = function (style, options) {
+    const sky = style.sky;
+    style.sky = null;
+    try { return render.call(this, style, options); } finally { style.sky = sky; }
+  };
+}
+
 function start() {
   map = new maplibregl.Map({
     container: "map",
-    style: { version: 8, sources: {}, layers: [
-      { id: "sea", type: "background", paint: { "background-color": "#0d2233" } }] },
+    style: { version: 8, sources: {}, layers: [] },  // the sea is #map's background (cop.css)
     center: [150, 10], zoom: 2.3, attributionControl: false, fadeDuration: 0,
-    renderWorldCopies: true,
+    renderWorldCopies: true, maxPitch: 60,
   });
+  skipHiddenSky(map);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-right");
   wireControls();

@@ -40,6 +40,7 @@ const RGBA = { trail: [159, 211, 255, 128], ellipseFill: [255, 255, 255, 20],
 // about each track's own x (a trail or ellipse across the antimeridian stays in one piece).
 function buildLines(detail) {
   const { fills, lines } = layer;
+  const had = fills.n + lines.n;
   fills.reset(); lines.reset();
   const mx = TrackLayer.mercX, my = TrackLayer.mercY;
   const near = (x, ref) => x + Math.round(ref - x);
@@ -68,7 +69,7 @@ function buildLines(detail) {
       }
     }
   }
-  layer.linesDirty = true;
+  if (had || fills.n || lines.n) layer.linesDirty = true;  // none before and none now: no redraw
 }
 
 // Labels on a 2D canvas over the map, redrawn with each map frame: every track in view
@@ -98,6 +99,8 @@ function drawLabels() {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   labelsBlank = !shown.length;
+  // A blank canvas is hidden: the browser then composites one full-size layer less a frame.
+  canvas.style.visibility = labelsBlank ? "hidden" : "";
   if (labelsBlank) return;
   ctx.font = "11px system-ui, 'DejaVu Sans', sans-serif";
   ctx.lineWidth = 3;

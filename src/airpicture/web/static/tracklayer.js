@@ -11,6 +11,21 @@
 // nearest the view's centre (with software GL, a clipped point still costs its setup).
 // Screen positions for picking and labels are computed on the CPU from the last camera
 // matrix, only when asked (a click, a label pass).
+//
+// Frame cache: with software GL (SwiftShader) 10,000 point sprites cost most of a frame:
+// about 2 million fragments of small primitives, and their cost is the rasterising (a flat
+// colour costs as much as the atlas lookup; point sprites less than two triangles each). A
+// moving map redraws every frame, so the layer draws its tracks and lines (in prerender,
+// MapLibre's offscreen pass) into a texture a margin larger than the canvas, and each frame
+// draws that texture over the map by the TILE squares it uses, placed by their mercator
+// corners. With no pitch, a pan or zoom moves the whole screen by one scale and shift, so
+// every symbol of a cached frame is at its true position; the cache is drawn afresh when
+// symbols are added, removed or recoloured or one has moved MOVE_PX since, when the lines
+// change, when the bearing or canvas size changes (a pitched map is drawn directly), when the
+// view leaves the texture, when the symbols' size in the texture (scaled with the zoom) is off
+// by more than SIZE_SLACK from what a fresh frame would draw (crowding), and once the camera
+// has rested SETTLE_MS or a frame repeats the last one's camera. Ghost rings and the
+// selection ring are few and fixed in size: drawn live every frame.
 "use strict";
 
 const TrackLayer = (() => {
@@ -21,6 +36,14 @@ const TrackLayer = (() => {
   // CROWD times their spacing); fewer pixels to fill, and a crowded picture stays legible.
   const MIN_SCALE = 0.45;
   const CROWD = 1.6;
+  // Frame cache: the texture's margin beyond the canvas on each side (a share of the longer
+  // side), the largest error in symbol size a cached frame may show (a share of the fresh
+  // size, at least 1 px), and how long the camera rests before an exact redraw.
+  const MARGIN = 0.125;
+  const SIZE_SLACK = 0.1;
+  const SETTLE_MS = 300;
+  const TILE = 32;           // texture px: the frame cache is drawn by the squares it uses
+  const MOVE_PX = 0.5;       // a cached frame's symbols are at most this far from their place
 
   const POINT_VS = `
     attribute vec3 a_point;
@@ -60,11 +83,32 @@ const TrackLayer = (() => {
     precision mediump float;
     varying vec4 v_colour;
     void main() { gl_FragColor = v_colour; }`;
+  const QUAD_VS = `
+    attribute vec4 a_quad;   // mercator x, y; texture u, v
+    uniform mat4 u_matrix;
+    uniform float u_offset;
+    varying vec2 v_uv;
+    void main() {
+      gl_Position = u_matrix * vec4(a_quad.x + u_offset, a_quad.y, 0.0, 1.0);
+      v_uv = a_quad.zw;
+    }`;
+  const QUAD_FS = `
+    precision mediump float;
+    uniform sampler2D u_frame;
+    varying vec2 v_uv;
+    void main() { gl_FragColor = texture2D(u_frame, v_uv); }`;
 
   const mercX = (lon) => (lon + 180) / 360;
   function mercY(lat) {
     const s = Math.sin((Math.max(-85.05, Math.min(85.05, lat)) * Math.PI) / 180);
     return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+  }
+  // The mercator point (z = 0) that matrix m puts at normalised device coordinates (X, Y).
+  function ndcToMerc(m, X, Y) {
+    const a = m[0] - X * m[3], b = m[4] - X * m[7], e = X * m[15] - m[12];
+    const c = m[1] - Y * m[3], d = m[5] - Y * m[7], f = Y * m[15] - m[13];
+    const det = a * d - b * c;
+    return [(e * d - b * f) / det, (a * f - e * c) / det];
   }
   const lonOf = (x) => x * 360 - 180;
   const latOf = (y) => (Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180) / Math.PI;
@@ -94,6 +138,18 @@ const TrackLayer = (() => {
     return { prog, loc };
   }
 
+  function setFilter(gl, filter) {
+    for (const [p, v] of [[gl.TEXTURE_MIN_FILTER, filter], [gl.TEXTURE_MAG_FILTER, filter],
+      [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) {
+      gl.texParameteri(gl.TEXTURE_2D, p, v);
+    }
+  }
+
+  function sameMatrix(a, b) {
+    for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
   // A growable set of point sprites addressed by key: typed arrays, a free list.
   class Points {
     constructor(capacity = 1024) {
@@ -104,10 +160,12 @@ const TrackLayer = (() => {
       this.used = 0;            // slots 0..used-1 may hold a symbol
       this.dirty = true;
       this.version = 0;         // counts changes (screen positions are cached by it)
+      this.layout = 0;          // counts changes other than moves (symbols added, removed, recoloured)
     }
     get size() { return this.index.size; }
     clear() {
-      this.index.clear(); this.keys = []; this.free = []; this.used = 0; this.dirty = true; this.version += 1;
+      this.index.clear(); this.keys = []; this.free = []; this.used = 0; this.dirty = true;
+      this.version += 1; this.layout += 1;
     }
     put(key, lon, lat, cell) {
       let i = this.index.get(key);
@@ -120,8 +178,10 @@ const TrackLayer = (() => {
         }
         this.index.set(key, i);
         this.keys[i] = key;
+        this.layout += 1;
       }
       const d = this.data, o = i * FLOATS;
+      if (d[o + 2] !== cell) this.layout += 1;
       d[o] = mercX(lon); d[o + 1] = mercY(lat); d[o + 2] = cell;
       this.dirty = true; this.version += 1;
     }
@@ -140,7 +200,7 @@ const TrackLayer = (() => {
       this.index.delete(key);
       this.keys[i] = undefined;
       this.free.push(i);
-      this.dirty = true; this.version += 1;
+      this.dirty = true; this.version += 1; this.layout += 1;
     }
     lonLat(key) {
       const i = this.index.get(key);
@@ -186,27 +246,39 @@ const TrackLayer = (() => {
       this.lines = new Lines();   // line segments (pairs)
       this.linesDirty = true;
       this.matrix = null;
-      this.frames = 0;
+      this.frames = 0;            // frames drawn
+      this.fresh = 0;             // of them, drawn afresh (not from the frame cache)
+      this.redraws = {};          // fresh frames by reason (redrawReason; "direct": no cache)
       this.scale = 1;             // symbol scale of the last frame (crowding)
       this.minScale = MIN_SCALE;
       this.cached = null;         // screen(), for the frame it was computed in
+      this.useCache = true;       // false: draw every frame afresh (for comparison)
+      this.frame = null;          // the frame cache: {fbo, texture, w, h, ...} (see the top)
+      this.exact = true;          // the last frame shows what a fresh frame would
+      this.lastMatrix = null;
+      this.stale = false;         // the frame cache is to be drawn afresh
+      this.settleTimer = null;
+      this.settleMs = SETTLE_MS;
     }
 
     onAdd(map, gl) {
       this.map = map;
       this.pointProg = compile(gl, POINT_VS, POINT_FS);
       this.lineProg = compile(gl, LINE_VS, LINE_FS);
+      this.quadProg = compile(gl, QUAD_VS, QUAD_FS);
       this.buffers = { tracks: gl.createBuffer(), ghosts: gl.createBuffer(),
-        selected: gl.createBuffer(), fills: gl.createBuffer(), lines: gl.createBuffer() };
-      this.capacity = { tracks: 0, ghosts: 0, selected: 0, fills: 0, lines: 0 };
+        selected: gl.createBuffer(), fills: gl.createBuffer(), lines: gl.createBuffer(),
+        quad: gl.createBuffer() };
+      this.capacity = { tracks: 0, ghosts: 0, selected: 0, fills: 0, lines: 0, quad: 0 };
       this.buildAtlas(gl);
     }
 
     onRemove(map, gl) {
+      clearTimeout(this.settleTimer);
       for (const b of Object.values(this.buffers)) gl.deleteBuffer(b);
       gl.deleteTexture(this.atlas);
-      gl.deleteProgram(this.pointProg.prog);
-      gl.deleteProgram(this.lineProg.prog);
+      this.dropFrame(gl);
+      for (const p of [this.pointProg, this.lineProg, this.quadProg]) gl.deleteProgram(p.prog);
     }
 
     // Draws every cell's image, its anchor at the cell's centre, into one square canvas of
@@ -237,10 +309,7 @@ const TrackLayer = (() => {
       gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, true);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, canvas);
       gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
-      for (const [p, v] of [[gl.TEXTURE_MIN_FILTER, gl.LINEAR], [gl.TEXTURE_MAG_FILTER, gl.LINEAR],
-        [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) {
-        gl.texParameteri(gl.TEXTURE_2D, p, v);
-      }
+      setFilter(gl, gl.LINEAR);
     }
 
     upload(gl, name, bytes) {
@@ -252,34 +321,277 @@ const TrackLayer = (() => {
       gl.bufferSubData(gl.ARRAY_BUFFER, 0, bytes);
     }
 
-    // The view's width in worlds (1: 360 degrees of longitude).
-    viewWorlds() {
-      const b = this.map.getBounds();
-      return (b.getEast() - b.getWest()) / 360;
+    // The whole worlds to draw: offsets k with [k, k + 1] overlapping mercator x0..x1.
+    static worldOffsets(x0, x1) {
+      const out = [];
+      for (let k = Math.max(Math.floor(x0), -2); k <= Math.min(Math.floor(x1), 2); k++) out.push(k);
+      return out;
     }
 
-    // The whole worlds to draw: offsets k with [k, k + 1] overlapping the view.
-    worldOffsets() {
-      const b = this.map.getBounds();
-      const lo = Math.floor(mercX(b.getWest()) - 0.05), hi = Math.floor(mercX(b.getEast()) + 0.05);
-      const out = [];
-      for (let k = Math.max(lo, -2); k <= Math.min(hi, 2); k++) out.push(k);
-      return out;
+    // The symbol size (device px) a fresh frame draws now: crowding (see the top).
+    freshSymbolPx() {
+      const s = this.screen();
+      const spacing = Math.sqrt((s.w * s.h) / Math.max(s.visible, 1)) * this.ratio;
+      this.scale = Math.max(this.minScale, Math.min(1, (CROWD * spacing) / this.symbolPx));
+      return Math.round(this.symbolPx * this.scale);
+    }
+
+    // MapLibre's offscreen pass, before the map's own layers: draw the tracks and lines into
+    // the frame cache when it will not do (or straight onto the map in render, without one).
+    prerender(gl, matrix) {
+      this.matrix = matrix;
+      this.frames += 1;
+      const px = this.freshSymbolPx();
+      const still = this.lastMatrix !== null && sameMatrix(this.lastMatrix, matrix);
+      this.lastMatrix = Float64Array.from(matrix);
+      this.direct = !this.useCache || this.map.getPitch() !== 0;
+      const why = this.direct ? "direct" : this.redrawReason(gl, matrix, px, still);
+      if (why === null) {
+        this.exact = sameMatrix(this.frame.matrix, matrix);
+        if (!this.exact) this.settleLater();
+        return;
+      }
+      this.fresh += 1;
+      this.redraws[why] = (this.redraws[why] || 0) + 1;
+      this.exact = true;
+      if (!this.direct) this.drawFrame(gl, matrix, px);
+      if (!this.frame) this.direct = true;  // drawn in render, straight onto the map
+      if (this.direct) this.dropFrame(gl);
+    }
+
+    // Why the frame cache will not do for this frame (see the top), or null when it will.
+    redrawReason(gl, matrix, px, still) {
+      const f = this.frame;
+      if (!f) return "first";
+      if (f.w !== gl.drawingBufferWidth || f.h !== gl.drawingBufferHeight) return "resize";
+      if (this.stale || (still && !this.exact)) return "settle";
+      if (!this.unmoved(f, matrix)) return "tracks";
+      if (this.linesDirty) return "lines";
+      if (f.bearing !== this.map.getBearing()) return "bearing";
+      if (!this.covers(f, matrix)) return "view";
+      const shown = f.px * 2 ** (this.map.getZoom() - f.zoom);
+      if (Math.abs(shown - px) > Math.max(1, SIZE_SLACK * px)) return "size";
+      return null;
     }
 
     render(gl, matrix) {
       this.matrix = matrix;
-      this.frames += 1;
-      const offsets = this.worldOffsets();
-      const s = this.screen();
-      const spacing = Math.sqrt((s.w * s.h) / Math.max(s.visible, 1)) * this.ratio;
-      this.scale = Math.max(this.minScale, Math.min(1, (CROWD * spacing) / this.symbolPx));
       gl.enable(gl.BLEND);
       gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
       gl.disable(gl.DEPTH_TEST);
       gl.disable(gl.STENCIL_TEST);
       gl.disable(gl.CULL_FACE);
-      this.drawLines(gl, matrix, offsets);
+      const b = this.map.getBounds();
+      const x0 = mercX(b.getWest()), x1 = mercX(b.getEast());
+      const offsets = Layer.worldOffsets(x0 - 0.05, x1 + 0.05);
+      const center = mercX(this.map.getCenter().lng);
+      // one draw, each symbol wrapped to the centre's copy, unless the view is over a world wide
+      const wrap = offsets.length <= 2 && x1 - x0 < 1;
+      this.drawPoints(gl, matrix, "ghosts", this.ghostPx, offsets, wrap, center);
+      if (this.direct) {
+        this.drawLines(gl, matrix, offsets);
+        this.drawPoints(gl, matrix, "tracks", Math.round(this.symbolPx * this.scale), offsets,
+          wrap, center);
+      } else if (this.frame && this.frame.vertices) {
+        this.drawQuad(gl, matrix, center);
+      }
+      this.drawPoints(gl, matrix, "selected", this.cellPx, offsets, wrap, center);
+    }
+
+    // Draws the tracks and lines into the frame cache (made or resized as needed), for the
+    // canvas plus a margin: the camera matrix scaled so that the canvas's clip square maps
+    // onto the texture's inner part.
+    drawFrame(gl, matrix, px) {
+      const w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
+      let f = this.frame;
+      if (!f || f.w !== w || f.h !== h) {
+        this.dropFrame(gl);
+        f = this.makeFrame(gl, w, h);
+        if (!f) { this.useCache = false; return; }  // no such texture here: draw directly
+        this.frame = f;
+      }
+      const kx = w / f.tw, ky = h / f.th;
+      const fm = Float32Array.from(matrix);
+      for (const i of [0, 4, 8, 12]) { fm[i] *= kx; fm[i + 1] *= ky; }
+      // the texture's corners (u, v) = (0, 0), (1, 0), (0, 1) on the ground (mercator)
+      const corners = [[0, 0], [1, 0], [0, 1]].map(([u, v]) =>
+        ndcToMerc(matrix, (2 * u - 1) / kx, (2 * v - 1) / ky));
+      const x1s = [corners[0][0], corners[1][0], corners[2][0],
+        corners[1][0] + corners[2][0] - corners[0][0]];
+      Object.assign(f, { matrix: Float64Array.from(matrix), zoom: this.map.getZoom(), px,
+        bearing: this.map.getBearing(), x0: Math.min(...x1s), x1: Math.max(...x1s),
+        center: mercX(this.map.getCenter().lng), corners });
+      const offsets = Layer.worldOffsets(f.x0, f.x1);
+      const wrap = offsets.length <= 2 && f.x1 - f.x0 < 1;
+      gl.bindFramebuffer(gl.FRAMEBUFFER, f.fbo);
+      gl.viewport(0, 0, f.tw, f.th);
+      gl.disable(gl.SCISSOR_TEST);
+      gl.colorMask(true, true, true, true);
+      gl.clearColor(0, 0, 0, 0);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      gl.enable(gl.BLEND);
+      gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+      gl.disable(gl.DEPTH_TEST);
+      gl.disable(gl.STENCIL_TEST);
+      gl.disable(gl.CULL_FACE);
+      this.drawLines(gl, fm, offsets);
+      this.drawPoints(gl, fm, "tracks", px, offsets, wrap, f.center);
+      this.buildQuads(gl, f, fm, offsets, wrap, px);
+      f.version = this.tracks.version;
+      f.layout = this.tracks.layout;
+      f.positions = this.tracks.data.slice(0, this.tracks.used * FLOATS);
+      this.stale = false;
+    }
+
+    // Whether the cache's tracks are still where they are: the same symbols, none moved by
+    // more than MOVE_PX device px since it was drawn (at a whole-region zoom an airliner
+    // crosses a pixel in about a minute: a 1 Hz picture update need not redraw 10,000 symbols).
+    unmoved(f, m) {
+      const t = this.tracks;
+      if (f.version === t.version) return true;
+      if (f.layout !== t.layout || f.positions.length !== t.used * FLOATS) return false;
+      const perUnit = Math.hypot(m[0] * f.w, m[1] * f.h) / 2 / Math.abs(m[15]);  // px per mercator unit
+      const limit = MOVE_PX / perUnit, d = t.data, p = f.positions;
+      for (let i = 0; i < p.length; i += FLOATS) {
+        if (Math.abs(d[i] - p[i]) > limit || Math.abs(d[i + 1] - p[i + 1]) > limit) return false;
+      }
+      f.version = t.version;
+      return true;
+    }
+
+    // The frame cache is drawn only where it holds something: the texture's TILE x TILE
+    // squares that a symbol (px wide), a line or a triangle touches, as rows of runs, each
+    // a rectangle of two triangles with its mercator corners and texture coordinates.
+    buildQuads(gl, f, fm, offsets, wrap, px) {
+      const cols = Math.ceil(f.tw / TILE), rows = Math.ceil(f.th / TILE);
+      const used = new Uint8Array(cols * rows);
+      const mark = (ax, ay, bx, by) => {  // a box in texture px (from the bottom left)
+        const c0 = Math.max(0, Math.floor(ax / TILE)), c1 = Math.min(cols - 1, Math.floor(bx / TILE));
+        const r0 = Math.max(0, Math.floor(ay / TILE)), r1 = Math.min(rows - 1, Math.floor(by / TILE));
+        for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) used[r * cols + c] = 1;
+      };
+      const tx = (x, y) => ((fm[0] * x + fm[4] * y + fm[12]) / (fm[3] * x + fm[7] * y + fm[15]) + 1) * 0.5 * f.tw;
+      const ty = (x, y) => ((fm[1] * x + fm[5] * y + fm[13]) / (fm[3] * x + fm[7] * y + fm[15]) + 1) * 0.5 * f.th;
+      const half = px / 2 + 1;
+      const d = this.tracks.data;
+      for (let i = 0; i < this.tracks.used; i++) {
+        if (d[i * FLOATS + 2] < 0) continue;
+        let x = d[i * FLOATS];
+        const y = d[i * FLOATS + 1];
+        if (wrap) x += Math.floor(f.center - x + 0.5);
+        for (const k of wrap ? [0] : offsets) {
+          const sx = tx(x + k, y), sy = ty(x + k, y);
+          mark(sx - half, sy - half, sx + half, sy + half);
+        }
+      }
+      for (const [g, per] of [[this.lines, 2], [this.fills, 3]]) {
+        for (const k of offsets) {
+          for (let i = 0; i + per <= g.n; i += per) {
+            let ax = Infinity, ay = Infinity, bx = -Infinity, by = -Infinity;
+            for (let j = i; j < i + per; j++) {
+              const o = (j * LINE_BYTES) / 4, x = g.f32[o] + k, y = g.f32[o + 1];
+              const sx = tx(x, y), sy = ty(x, y);
+              ax = Math.min(ax, sx); bx = Math.max(bx, sx); ay = Math.min(ay, sy); by = Math.max(by, sy);
+            }
+            mark(ax - 1, ay - 1, bx + 1, by + 1);
+          }
+        }
+      }
+      const [c00, c10, c01] = f.corners;
+      const out = [];
+      const vertex = (pxx, pyy) => {
+        const u = Math.min(pxx / f.tw, 1), v = Math.min(pyy / f.th, 1);
+        out.push(c00[0] + u * (c10[0] - c00[0]) + v * (c01[0] - c00[0]),
+          c00[1] + u * (c10[1] - c00[1]) + v * (c01[1] - c00[1]), u, v);
+      };
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          if (!used[r * cols + c]) continue;
+          const c0 = c;
+          while (c + 1 < cols && used[r * cols + c + 1]) c++;
+          const ax = c0 * TILE, bx = (c + 1) * TILE, ay = r * TILE, by = (r + 1) * TILE;
+          vertex(ax, ay); vertex(bx, ay); vertex(ax, by);
+          vertex(ax, by); vertex(bx, ay); vertex(bx, by);
+        }
+      }
+      f.vertices = out.length / 4;
+      if (f.vertices) this.upload(gl, "quad", new Float32Array(out));
+    }
+
+    // A frame cache for a w x h canvas: a texture MARGIN wider on each side (less where the
+    // GL's largest texture is smaller) as a framebuffer's colour; null if the GL has none.
+    makeFrame(gl, w, h) {
+      const largest = Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE),
+        ...gl.getParameter(gl.MAX_VIEWPORT_DIMS));
+      const m = Math.min(Math.round(MARGIN * Math.max(w, h)), Math.floor((largest - Math.max(w, h)) / 2));
+      if (m < 0) return null;
+      const f = { w, h, m, tw: w + 2 * m, th: h + 2 * m,
+        texture: gl.createTexture(), fbo: gl.createFramebuffer() };
+      gl.bindTexture(gl.TEXTURE_2D, f.texture);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, f.tw, f.th, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+      // nearest texel: exact at rest (texel for pixel), crisp in a pan (within half a pixel),
+      // and a tenth of a frame cheaper than linear with software GL; a zoom shows at most
+      // SIZE_SLACK of scaling before a fresh frame
+      setFilter(gl, gl.NEAREST);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, f.fbo);
+      gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, f.texture, 0);
+      if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) {
+        gl.deleteFramebuffer(f.fbo);
+        gl.deleteTexture(f.texture);
+        return null;
+      }
+      return f;
+    }
+
+    dropFrame(gl) {
+      if (!this.frame) return;
+      gl.deleteFramebuffer(this.frame.fbo);
+      gl.deleteTexture(this.frame.texture);
+      this.frame = null;
+    }
+
+    // Whether the frame cache holds the whole canvas under camera matrix m: each corner of
+    // the canvas, on the ground, put back through the cache's camera, falls in the texture.
+    covers(f, m) {
+      const k = Math.round(mercX(this.map.getCenter().lng) - f.center);  // whole worlds apart
+      const kx = f.w / f.tw, ky = f.h / f.th, o = f.matrix;
+      for (const [X, Y] of [[-1, -1], [1, -1], [-1, 1], [1, 1]]) {
+        const [x, y] = ndcToMerc(m, X, Y);
+        const cw = o[3] * (x - k) + o[7] * y + o[15];
+        const ox = (o[0] * (x - k) + o[4] * y + o[12]) / cw, oy = (o[1] * (x - k) + o[5] * y + o[13]) / cw;
+        if (!(Math.abs(ox * kx) <= 1 && Math.abs(oy * ky) <= 1)) return false;
+      }
+      return true;
+    }
+
+    // An exact frame once the camera has rested SETTLE_MS.
+    settleLater() {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => {
+        if (!this.exact) { this.stale = true; this.map.triggerRepaint(); }
+      }, this.settleMs);
+    }
+
+    drawQuad(gl, matrix, center) {
+      const f = this.frame, p = this.quadProg;
+      gl.useProgram(p.prog);
+      gl.uniformMatrix4fv(p.loc.u_matrix, false, matrix);
+      gl.uniform1f(p.loc.u_offset, Math.round(center - f.center));
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, f.texture);
+      gl.uniform1i(p.loc.u_frame, 0);
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.buffers.quad);
+      gl.enableVertexAttribArray(p.loc.a_quad);
+      gl.vertexAttribPointer(p.loc.a_quad, 4, gl.FLOAT, false, 0, 0);
+      gl.drawArrays(gl.TRIANGLES, 0, f.vertices);
+      gl.disableVertexAttribArray(p.loc.a_quad);
+    }
+
+    // One point set (tracks, ghosts, selected) at px device pixels, in every world of
+    // offsets, or (wrap) in one draw, each symbol in the world copy nearest center.
+    drawPoints(gl, matrix, name, px, offsets, wrap, center) {
+      const set = this[name];
+      if (set.used === 0) return;
       const p = this.pointProg;
       gl.useProgram(p.prog);
       gl.uniformMatrix4fv(p.loc.u_matrix, false, matrix);
@@ -287,25 +599,17 @@ const TrackLayer = (() => {
       gl.activeTexture(gl.TEXTURE0);
       gl.bindTexture(gl.TEXTURE_2D, this.atlas);
       gl.uniform1i(p.loc.u_atlas, 0);
-      gl.enableVertexAttribArray(p.loc.a_point);
-      // one draw, each symbol wrapped to the centre's copy, unless the view is over a world wide
-      const wrap = offsets.length <= 2 && this.viewWorlds() < 1;
       gl.uniform1f(p.loc.u_wrap, wrap ? 1 : 0);
-      gl.uniform1f(p.loc.u_center, mercX(this.map.getCenter().lng));
-      const pointOffsets = wrap ? [0] : offsets;
-      for (const [name, px] of [["ghosts", this.ghostPx], ["tracks", Math.round(this.symbolPx * this.scale)],
-        ["selected", this.cellPx]]) {
-        const set = this[name];
-        if (set.used === 0) continue;
-        if (set.dirty) { this.upload(gl, name, set.data.subarray(0, set.used * FLOATS)); set.dirty = false; }
-        gl.bindBuffer(gl.ARRAY_BUFFER, this.buffers[name]);
-        gl.vertexAttribPointer(p.loc.a_point, 3, gl.FLOAT, false, 0, 0);
-        gl.uniform1f(p.loc.u_size, px);
-        gl.uniform1f(p.loc.u_fill, px / this.cellPx);
-        for (const k of pointOffsets) {
-          gl.uniform1f(p.loc.u_offset, k);
-          gl.drawArrays(gl.POINTS, 0, set.used);
-        }
+      gl.uniform1f(p.loc.u_center, center);
+      if (set.dirty) { this.upload(gl, name, set.data.subarray(0, set.used * FLOATS)); set.dirty = false; }
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.buffers[name]);
+      gl.enableVertexAttribArray(p.loc.a_point);
+      gl.vertexAttribPointer(p.loc.a_point, 3, gl.FLOAT, false, 0, 0);
+      gl.uniform1f(p.loc.u_size, px);
+      gl.uniform1f(p.loc.u_fill, px / this.cellPx);
+      for (const k of wrap ? [0] : offsets) {
+        gl.uniform1f(p.loc.u_offset, k);
+        gl.drawArrays(gl.POINTS, 0, set.used);
       }
       gl.disableVertexAttribArray(p.loc.a_point);
     }
@@ -341,7 +645,8 @@ const TrackLayer = (() => {
 
     // Screen positions (CSS px in the map's canvas) of the tracks, each in the world copy
     // nearest the map's centre: {keys, x, y, w, h, visible} over the occupied slots (visible:
-    // how many are on the canvas); null before the first frame. Computed once per frame.
+    // how many are on the canvas); null before the first frame. Computed once per frame, into
+    // the same arrays each time: read them at once, do not keep them.
     screen() {
       const m = this.matrix;
       if (!m) return null;
@@ -351,7 +656,11 @@ const TrackLayer = (() => {
       const canvas = this.map.getCanvas();
       const w = canvas.clientWidth, h = canvas.clientHeight;
       const cx = mercX(this.map.getCenter().lng);
-      const x = new Float32Array(n), y = new Float32Array(n);
+      // the arrays are reused from frame to frame (a 10,000-track map asks every frame)
+      if (!this.cached || this.cached.x.length < n) {
+        this.cached = { x: new Float32Array(d.length / FLOATS), y: new Float32Array(d.length / FLOATS) };
+      }
+      const { x, y } = this.cached;
       let visible = 0;
       for (let i = 0; i < n; i++) {
         let mx = d[i * FLOATS];
@@ -363,8 +672,8 @@ const TrackLayer = (() => {
         x[i] = sx; y[i] = sy;
         if (d[i * FLOATS + 2] >= 0 && sx >= 0 && sx <= w && sy >= 0 && sy <= h) visible += 1;
       }
-      this.cached = { keys: set.keys, x, y, w, h, visible, frame: this.frames,
-        version: this.tracks.version };
+      Object.assign(this.cached, { keys: set.keys, w, h, visible, frame: this.frames,
+        version: this.tracks.version });
       return this.cached;
     }
 
