@@ -19,7 +19,7 @@ Measured after the page has applied its first updates, in two phases of ``--seco
   ``frame_p95_ms``/``frame_max_ms`` are the frame intervals, ``rendered_fps`` the map's own
   render passes per second (the layer counts them: it equals ``fps`` when every frame
   rendered), ``long_frames`` intervals over 50 ms. ``fresh_fps`` is how many of those frames
-  per second the track layer drew afresh rather than from its frame cache (tracklayer.js),
+  per second the track layer drew afresh rather than from its frame cache (framecache.js),
   ``fresh_reasons`` why (counts over the phase).
 - ``fps_still``: the same while the map stands still (it renders only when an update arrives);
   ``rendered_fps_still`` its render passes, ``browser_cpu_ms_per_frame_still`` the browser's

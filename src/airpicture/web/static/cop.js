@@ -1,8 +1,10 @@
 // airpicture COP page: MapLibre GL JS map, milsymbol symbols, live deltas over a WebSocket.
 // Everything it loads comes from this server (the npm packages are served from node_modules).
 // The page's scripts share one global scope, loaded in this order: atlas.js (symbol images),
-// tracklayer.js (the custom WebGL layer: symbols, ellipses, leaders, trails), overlay.js
-// (their line geometry, labels), panels.js (side panels), this file (map, data flow, start).
+// mercator.js, glutil.js, layerdata.js (the layer's coordinates, GL helpers, typed arrays),
+// framecache.js (its frame cache), tracklayer.js (the custom WebGL layer: symbols, ellipses,
+// leaders, trails), overlay.js (their line geometry, labels), panels.js (side panels), this
+// file (map, data flow, start).
 // Basemap and coverage are GeoJSON sources (static); the tracks never are: a delta updates
 // the layer's typed arrays in place and asks for one repaint.
 /* global maplibregl, TrackLayer, atlasCells, drawLabels, buildLines, loadStatus, loadAlerts,

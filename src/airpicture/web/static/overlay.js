@@ -1,7 +1,7 @@
 // airpicture COP page: what the track layer draws besides symbols (2-sigma ellipses,
 // leaders, trails, as mercator line geometry) and the labels over the map. Shares the
 // page's globals (cop.js: state, layer, map, $).
-/* global TrackLayer, state, layer, map, $ */
+/* global Mercator, state, layer, map, $ */
 "use strict";
 
 // Labels are drawn for every track in view only while at most this many are in view (they
@@ -42,7 +42,7 @@ function buildLines(detail) {
   const { fills, lines } = layer;
   const had = fills.n + lines.n;
   fills.reset(); lines.reset();
-  const mx = TrackLayer.mercX, my = TrackLayer.mercY;
+  const mx = Mercator.mercX, my = Mercator.mercY;
   const near = (x, ref) => x + Math.round(ref - x);
   const ellipses = $("ly-ellipses").checked, trails = $("ly-trails").checked;
   for (const t of detail) {
