@@ -10,9 +10,9 @@ from numpy.typing import NDArray
 from airpicture import geo
 from airpicture.messages import SensorKind
 from airpicture.tracking import filters, kernels, measurement
-from airpicture.tracking.gating import chi2_gate
+from airpicture.tracking.gating import chi2_gate, imm_gate
 from airpicture.tracking.imm import imm_combine, imm_predict
-from airpicture.tracking.motion import MotionModel
+from airpicture.tracking.motion import MotionModel, ct_transition
 from airpicture.tracking.pairs import group_columns
 
 from .synth import site_llh
@@ -20,8 +20,10 @@ from .synth import site_llh
 Array = NDArray[np.float64]
 MODELS = (MotionModel(omega=0.0, q=1.0), MotionModel(omega=0.15, q=20.0),
           MotionModel(omega=-0.15, q=20.0))
-SOJOURN = 10.0
+SOJOURN = np.array([60.0, 20.0])
 LAYOUT = {SensorKind.RADAR: kernels.RADAR, SensorKind.ADSB: kernels.ADSB}
+SIGMA = {SensorKind.RADAR: np.array([40.0, 1.4e-3, 2.1e-3, 3.0]),
+         SensorKind.ADSB: np.array([30.0, 30, 45, 1, 1, 1.5])}
 
 
 def _scene(
@@ -46,8 +48,7 @@ def _scene(
     target[:, :3] += target[:, 3:] * 4.0
     zt = measurement.predict(kind, target, np.broadcast_to(site, (m, 3)),
                              np.broadcast_to(rot, (m, 3, 3)))
-    sigma = (np.array([40.0, 1.4e-3, 2.1e-3, 3.0]) if kind is SensorKind.RADAR
-             else np.array([30.0, 30, 45, 1, 1, 1.5]))
+    sigma = SIGMA[kind]
     z = zt + rng.normal(0, 1, zt.shape) * sigma
     if kind is SensorKind.RADAR:
         z[:, 1] %= 2 * np.pi
@@ -65,20 +66,51 @@ def test_fused_gate_keeps_exactly_the_pairs_of_predicting_and_gating_every_pair(
     ti, pj = (a.ravel().astype(np.intp) for a in np.meshgrid(
         np.arange(len(x)), np.arange(len(z)), indexing="ij"))
     dt = rng.uniform(0.5, 10.0, len(ti))
+    # Settled tracks (turn modes unlikely), each with a plot where it would be after turning
+    # at +-0.15 rad/s: the combined gate misses many of these, a turn model's own does not.
+    k = len(x) // 3
+    x[:k], P[:k], mu[:k] = x[:k, :1], P[:k] / 400.0, [0.998, 0.001, 0.001]
+    dt_turn = rng.uniform(2.0, 10.0, k)
+    left = np.arange(k) % 2 == 0
+    F = np.where(left[:, None, None], ct_transition(dt_turn, 0.15, x[:k, 0, :3]),
+                 ct_transition(dt_turn, -0.15, x[:k, 0, :3]))
+    zt = measurement.predict(kind, np.einsum("kab,kb->ka", F, x[:k, 0]),
+                             np.broadcast_to(site, (k, 3)), np.broadcast_to(rot, (k, 3, 3)))
+    zt += rng.normal(0, 1, zt.shape) * SIGMA[kind]
+    if kind is SensorKind.RADAR:
+        zt[:, 1] %= 2 * np.pi
+    R_turn = measurement.noise_covariance(kind, zt, np.broadcast_to(SIGMA[kind], zt.shape))
+    ti = np.concatenate([ti, np.arange(k)])
+    pj = np.concatenate([pj, len(z) + np.arange(k)])
+    dt = np.concatenate([dt, dt_turn])
+    z, R = np.concatenate([z, zt]), np.concatenate([R, R_turn])
+    code = np.concatenate([code, np.full(k, (1 << measurement.FULL_SIZE[kind]) - 1)])
     xp, Pp, c = imm_predict(x[ti], P[ti], mu[ti], dt, MODELS, SOJOURN)
     xc, Pc = imm_combine(xp, Pp, c)
-    d2 = np.full(len(ti), np.inf)
+    d2, logdet = np.full(len(ti), np.inf), np.zeros(len(ti))
+    d2_m, logdet_m = np.full((len(ti), 3), np.inf), np.zeros((len(ti), 3))
     gate = np.zeros(len(ti))
     for g in np.unique(code):
         sel = np.flatnonzero(code[pj] == g)
         cols = group_columns(int(g), measurement.FULL_SIZE[kind])
-        lin = filters.ekf_linearise(kind, cols, xc[sel], Pc[sel], np.broadcast_to(
-            site, (len(sel), 3)), np.broadcast_to(rot, (len(sel), 3, 3)),
-            R[pj[sel]][:, cols][:, :, cols])
-        y = filters.residual(kind, cols, z[pj[sel]][:, cols], lin.zhat)
-        d2[sel] = filters.mahalanobis(y, lin.S)[0]
+        sites = np.broadcast_to(site, (len(sel), 3))
+        rots = np.broadcast_to(rot, (len(sel), 3, 3))
+        for mdl, Ps in enumerate([Pc, *(Pp[:, j] for j in range(3))]):
+            # every prediction linearised at the combined state (kernels.gate)
+            lin = filters.ekf_linearise(kind, cols, xc[sel], Ps[sel], sites, rots,
+                                        R[pj[sel]][:, cols][:, :, cols])
+            zhat = lin.zhat if mdl == 0 else measurement.predict(
+                kind, xp[sel, mdl - 1], sites, rots)[:, cols]
+            y = filters.residual(kind, cols, z[pj[sel]][:, cols], zhat)
+            if mdl == 0:
+                d2[sel], logdet[sel] = filters.mahalanobis(y, lin.S)
+            else:
+                d2_m[sel, mdl - 1], logdet_m[sel, mdl - 1] = filters.mahalanobis(y, lin.S)
         gate[sel] = chi2_gate(0.9995, len(cols))
-    inside = np.flatnonzero(d2 < gate)
+    mask, d2_in, _ = imm_gate(d2, logdet, d2_m, logdet_m, gate)
+    inside = np.flatnonzero(mask)
+    assert np.count_nonzero(mask & ~(d2 < gate)) >= 5  # gated by a model's own gate only
+    d2 = d2_in
     gates = np.array([chi2_gate(0.9995, k) if k else 0.0 for k in range(7)])
     keep, kxp, kPp, kc, kd2, _, kgate = kernels.imm_ekf_gate(
         LAYOUT[kind], x, P, mu, ti, pj, dt, np.array([mm.omega for mm in MODELS]),

@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from airpicture import geo
 from airpicture.messages import SensorKind
-from airpicture.tracking import filters, measurement
+from airpicture.tracking import filters, kernels, measurement
 from airpicture.tracking.imm import imm_combine, imm_mode_update, imm_predict, mode_transition
 from airpicture.tracking.motion import MotionModel, ct_transition, cv_transition
 
@@ -79,15 +79,26 @@ def test_turn_model_turns_at_constant_speed_and_tends_to_cv() -> None:
 
 def test_mode_transition_and_imm_identities() -> None:
     rng = np.random.default_rng(4)
-    Pi = mode_transition(rng.uniform(0, 20, 7), 3, 30.0)
-    np.testing.assert_allclose(Pi.sum(axis=2), 1.0)
+    dt = rng.uniform(-2, 20, 7)
+    for r in (2, 3, 5):
+        Pi = mode_transition(dt, r, np.array([60.0, 20.0]))
+        np.testing.assert_allclose(Pi.sum(axis=2), 1.0)
+        np.testing.assert_allclose(Pi[:, 0, 0], np.exp(-np.abs(dt) / 60.0))
+        np.testing.assert_allclose(Pi[:, 1:, 0].min(axis=1), 1.0 - np.exp(-np.abs(dt) / 20.0))
+        np.testing.assert_allclose(Pi[:, 1:, 0].max(axis=1), 1.0 - np.exp(-np.abs(dt) / 20.0))
+        turns = Pi[:, 1:, 1:]
+        np.testing.assert_array_equal(turns, turns * np.eye(r - 1))  # no turn to turn
+        Pk = np.empty((r, r))  # the compiled kernel agrees
+        for k, t in enumerate(dt):
+            kernels.imm.mode_transition(float(t), np.array([60.0, 20.0]), Pk)
+            np.testing.assert_allclose(Pk, Pi[k], rtol=1e-15)
     x, _, _ = _states(rng, 7)
     xs = np.repeat(x[:, None], 3, axis=1)
     Ps = np.broadcast_to(np.eye(6) * 100.0, (7, 3, 6, 6)).copy()
     mu = rng.dirichlet(np.ones(3), 7)
     models = [MotionModel(omega=0.0, q=1.0), MotionModel(omega=0.1, q=1.0),
               MotionModel(omega=-0.1, q=1.0)]
-    xp, Pp, c = imm_predict(xs, Ps, mu, np.zeros(7), models, 30.0)
+    xp, Pp, c = imm_predict(xs, Ps, mu, np.zeros(7), models, np.array([30.0, 30.0]))
     xc, Pc = imm_combine(xp, Pp, c)
     np.testing.assert_allclose(xc, x, rtol=1e-12)  # zero step: nothing moves
     np.testing.assert_allclose(Pc, Ps[:, 0], rtol=1e-9, atol=1e-9)

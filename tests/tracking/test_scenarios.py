@@ -238,3 +238,47 @@ def test_jpda_in_clutter_tracks_as_well_as_gnn() -> None:
         assert jpda_held == gnn_held == 6
         assert jpda_rmse <= 1.05 * gnn_rmse, (jpda_rmse, gnn_rmse)
         assert far <= 0.01 * total
+
+
+def _heading_errors(turn_rates: tuple[float, ...] | None, seed: int = 17) -> Array:
+    """Angles (deg) between the velocities of confirmed tracks and of their targets, 120
+    straight-flying targets on a 10 s radar, at the end of scans 8 to 30."""
+    rng = np.random.default_rng(seed)
+    n = 120
+    r = 2.4e5 * np.sqrt(rng.uniform(0.05, 1.0, n))
+    th = rng.uniform(0, 2 * np.pi, n)
+    p0 = np.column_stack([r * np.sin(th), r * np.cos(th), rng.uniform(1e3, 1.2e4, n)])
+    v0 = np.column_stack([rng.uniform(-250, 250, (n, 2)), np.zeros(n)])
+    traj = synth.linear(p0, v0)
+    plots = synth.radar_scans(traj, 30, rng, period=10.0, pd=0.95).plots
+    cfg = TrackerConfig(sensors=[synth.radar(period=10.0)], lag_s=0.0,
+                        **({} if turn_rates is None else {"turn_rates": turn_rates}))
+    tracker = Tracker(cfg)
+    errors = []
+    for k in range(30):
+        t = 1.7e9 + 10.0 * (k + 1)
+        tracker.process(plots.take((plots.time >= t - 10.0) & (plots.time < t)), now=t)
+        tracker.flush()
+        if k < 8:
+            continue
+        pic = tracker.picture(t)
+        truth = synth.to_ecef(traj(np.full((1, n), t - 1.7e9)))[0]
+        nearest = np.linalg.norm(pic.state[:, None, :3] - truth[None, :, :3], axis=2).argmin(1)
+        v, w = pic.state[:, 3:], truth[nearest, 3:]
+        cos = np.einsum("ka,ka->k", v, w) / np.linalg.norm(v, axis=1) / np.linalg.norm(w, axis=1)
+        errors.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return np.concatenate(errors)
+
+
+def test_imm_velocity_does_not_flip_on_a_10_s_radar() -> None:
+    """Turns at +-0.15 rad/s swing 86 degrees between two looks of a 10 s radar: a zig-zag of
+    alternating turns fits a straight flight's plots, with the velocity 43 degrees off, and an
+    IMM whose mode chain lets a turn reverse at every step settles in it (heading errors of
+    tens of degrees, dual tracks in the fused picture). Measured RMS heading error: CV 1.8,
+    IMM 3.4 degrees (0.5 % of the errors above 20 degrees); with the former chain (mode
+    sojourn 10 s, any mode to any) 24.5 degrees (24 % above 20)."""
+    cv = _heading_errors(())
+    imm = _heading_errors(None)
+    rms_cv, rms_imm = np.sqrt(np.mean(cv**2)), np.sqrt(np.mean(imm**2))
+    assert rms_imm < 2.5 * rms_cv, (rms_imm, rms_cv)
+    assert np.mean(imm > 20.0) < 0.02, np.mean(imm > 20.0)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
-from airpicture.messages import SensorKind
+from airpicture.messages import SensorKind, TrackStatus
 from airpicture.plot_table import KIND_CODE, PlotTable
-from airpicture.tracking import REASONS, Tracker, TrackerConfig
+from airpicture.track_table import STATUS_CODES, TrackTable
+from airpicture.tracking import REASONS, Association, Tracker, TrackerConfig, scan
 from airpicture.tracking.association import gnn
 from airpicture.tracking.gating import candidate_pairs
+from airpicture.tracking.pairs import Pairs
+from airpicture.tracking.state import TrackArrays
 
 from . import synth
+
+CONFIRMED = STATUS_CODES.index(TrackStatus.CONFIRMED)
 
 
 def _scene(seed: int = 11, n: int = 8, scans: int = 12) -> synth.Scan:
@@ -167,3 +173,78 @@ def test_compiled_gnn_equals_scipy_assignment_on_random_clusters() -> None:
         fast, _ = gnn(ti.astype(np.intp), pj.astype(np.intp), cost, miss)
         ref, _ = gnn(ti.astype(np.intp), pj.astype(np.intp), cost, miss, max_tracks=0)
         np.testing.assert_array_equal(fast, ref)
+
+
+def _assert_summaries_fresh(tracker: Tracker) -> None:
+    """The cached combined state and variances equal a recomputation from x, P, mu."""
+    t = tracker.tracks
+    fresh = t.copy()
+    fresh.refresh()
+    np.testing.assert_array_equal(t.xc, fresh.xc)
+    np.testing.assert_array_equal(t.pos_var, fresh.pos_var)
+    np.testing.assert_array_equal(t.vel_var, fresh.vel_var)
+
+
+@pytest.mark.parametrize("association", list(Association))
+def test_cached_track_summaries_follow_every_update(association: Association) -> None:
+    plots = _scene(n=12).plots
+    flat = plots.take(plots.time > 1.7e9 + 30.0)  # a 2-D radar: height held by pseudo-plots
+    flat.z[:, 2] = np.nan
+    flat.sensor[:] = 1
+    late = Tracker(TrackerConfig(sensors=[synth.radar(), synth.radar(id="r2")], lag_s=12.0,
+                                 association=association))
+    late.process(plots.take(plots.time >= 1.7e9 + 20.0))
+    late.process(PlotTable.concat([plots.take(plots.time < 1.7e9 + 20.0), flat]))  # roll back
+    late.flush()
+    assert len(late.tracks) >= 8
+    _assert_summaries_fresh(late)
+
+
+def _adsb_plots(truth: np.ndarray, times: np.ndarray, icao: int) -> PlotTable:
+    adsb = PlotTable.blank(len(times))
+    adsb.time[:] = times
+    adsb.sensor[:] = 1
+    adsb.kind[:] = KIND_CODE[SensorKind.ADSB]
+    adsb.z[:, :3] = truth[:, :3]
+    adsb.sigma[:, :3] = 30.0
+    adsb.icao[:] = icao
+    return adsb
+
+
+def test_one_track_per_address_and_a_stray_radar_plot_starts_no_dual_track() -> None:
+    """An aircraft tracked by ADS-B (1 s) and a radar (5 s). One ADS-B report jumps 3 km (out
+    of its track's gate) and one radar plot lies 8 sigma off in azimuth (out of the gate; it
+    starts a tentative track). The jump must not start a second track of the address, and the
+    stray plot's track must not be confirmed: one confirmed track throughout."""
+    traj = synth.linear(np.array([[2e4, 4e4, 8e3]]), np.array([[150.0, 50.0, 0.0]]))
+    rng = np.random.default_rng(16)
+    radar = synth.radar_scans(traj, 24, rng).plots
+    radar.z[8, 1] += 8 * synth.RADAR_SIGMA[1]
+    t = 1.7e9 + np.arange(0.3, 119.0, 1.0)
+    adsb = _adsb_plots(synth.to_ecef(traj(t[:, None] - 1.7e9))[:, 0], t, 0xABC123)
+    adsb.z[60, 0] += 3000.0
+    sensors = [synth.radar(), synth.radar(id="a1", kind=SensorKind.ADSB, period=1.0)]
+    tracker = Tracker(TrackerConfig(sensors=sensors, lag_s=0.0))
+    rows = TrackTable.concat([tracker.process(PlotTable.concat([radar, adsb])).tracks,
+                              tracker.flush().tracks])
+    assert len(np.unique(rows.track[rows.icao == 0xABC123])) == 1
+    confirmed = rows.take(rows.status == CONFIRMED)
+    assert len(np.unique(confirmed.track)) == 1, np.unique(confirmed.track)
+    assert len(np.unique(rows.track)) == 2  # the stray plot's tentative track, deleted
+
+
+def test_competing_tracks_are_ranked_by_likelihood_not_by_distance() -> None:
+    """One plot in the gates of a sharp track (d2 4, log det S 10) and of a vague one (d2 1,
+    log det S 25, e.g. started by one plot): the sharp one is more likely (4 + 10 < 1 + 25)
+    and takes it. A miss cost of each track's own gate + log det S would cancel log det S and
+    hand the plot to the smaller d2 (the vague track: a dual track in the making)."""
+    tracks = TrackArrays.blank(2, 1)
+    tracks.status[:] = CONFIRMED
+    plots = PlotTable.blank(1)
+    pairs = Pairs(np.array([0, 1]), np.array([0, 0]), np.zeros((2, 1, 6)),
+                  np.zeros((2, 1, 6, 6)), np.ones((2, 1)), np.array([4.0, 1.0]),
+                  np.array([10.0, 25.0]), np.full(2, 17.7))
+    chosen = scan._associate(tracks, plots, pairs)
+    assert pairs.track[chosen].tolist() == [0]
+    alone = scan._associate(tracks, plots, pairs.take(np.array([1])))
+    assert alone.tolist() == [0]  # a track alone in its cluster takes its gated plot

@@ -7,9 +7,10 @@ one track takes its cheapest pair; clusters of up to :data:`SMALL_CLUSTER` track
 exactly by a compiled shortest-augmenting-path (Hungarian) kernel, larger ones by
 ``scipy.optimize.linear_sum_assignment`` (the two are cross-checked in the tests); both solve
 the dense ``n_t x (n_p + n_t)`` matrix:
-``+inf`` for gated-out pairs, and one finite dummy "miss" column per track whose cost, the gate
-plus the largest ``log det S`` of the track's pairs, is above every gated pair of that track,
-so the problem is always feasible.
+``+inf`` for gated-out pairs, and one finite dummy "miss" column per track, so the problem is
+always feasible. The tracker gives every track the same miss cost, above every gated pair's
+(:func:`airpicture.tracking.scan._associate`), so that tracks competing for a plot are ranked
+by likelihood.
 """
 
 from __future__ import annotations

@@ -67,16 +67,19 @@ class TrackerConfig:
     turn_rates : tuple of float
         Turn rates (rad/s) of the IMM's coordinated-turn models besides CV; empty for CV alone.
     q_cv, q_ct : float
-        Acceleration spectral densities (m^2/s^3) of the CV and turn models.
-    mode_sojourn_s : float
-        Mean time (s) the IMM stays in one mode.
+        Acceleration spectral densities (m^2/s^3) of the CV and turn models (the turn models'
+        covers turns between their rates and straight flight: a 2 g turn on a 5-10 s radar).
+    cv_sojourn_s, turn_sojourn_s : float
+        Mean time (s) the IMM stays in the constant-velocity mode and in a turn mode (a turn
+        ends in CV; see :mod:`airpicture.tracking.imm`). Sojourns as short as a 10 s revisit
+        make the mode prior uniform at every scan and the velocity flip between aliases.
     gate_probability : float
         Chi-square gate probability.
     association : Association
     logic : Logic
     confirm_m, confirm_n : int
         M-of-N confirmation (``confirm_n <= 30``); a tentative track that has had ``confirm_n``
-        opportunities without confirming is deleted.
+        opportunities without confirming is deleted at its next miss.
     delete_misses : int
         Consecutive missed opportunities that delete a confirmed or coasting track.
     miss_tolerance : float
@@ -110,8 +113,9 @@ class TrackerConfig:
     params: Mapping[str, SensorParams] = dataclasses.field(default_factory=dict)
     turn_rates: tuple[float, ...] = (0.15, -0.15)
     q_cv: float = 1.0
-    q_ct: float = 20.0
-    mode_sojourn_s: float = 10.0
+    q_ct: float = 50.0
+    cv_sojourn_s: float = 60.0
+    turn_sojourn_s: float = 20.0
     gate_probability: float = 0.9995
     association: Association = Association.GNN
     logic: Logic = Logic.M_OF_N
@@ -145,7 +149,7 @@ class TrackerConfig:
             "batch_s": self.batch_s > 0.0,
             "lag_s": self.lag_s >= 0.0,
             "height_hold_sigma_mps": self.height_hold_sigma_mps >= 0.0,
-            "mode_sojourn_s": self.mode_sojourn_s > 0.0,
+            "cv_sojourn_s": self.cv_sojourn_s > 0.0 and self.turn_sojourn_s > 0.0,
             "q_cv": self.q_cv > 0.0 and self.q_ct > 0.0,
             "turn_rates": all(w != 0.0 and math.isfinite(w) for w in self.turn_rates),
             "sllr_alpha": 0.0 < self.sllr_alpha < 1.0 and 0.0 < self.sllr_beta < 1.0,

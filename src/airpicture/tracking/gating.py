@@ -61,3 +61,41 @@ def candidate_pairs(
                               np.ascontiguousarray(plot_radius, np.float64))
     order = np.lexsort((t, p))
     return t[order], p[order]
+
+
+def imm_gate(
+    d2: Array, logdet: Array, d2_models: Array, logdet_models: Array, gate: Array
+) -> tuple[NDArray[np.bool_], Array, Array]:
+    """The IMM gate of ``K`` pairs: inside when the combined prediction or one model's own
+    prediction puts the plot inside ``gate``.
+
+    The combined (moment-matched) prediction shrinks to the CV model's while the turn modes
+    are unlikely, so the plots at the onset of a manoeuvre fall outside its gate; the turn
+    model's own gate keeps them.
+
+    Parameters
+    ----------
+    d2, logdet : (K,) arrays
+        ``y^T S^-1 y`` and ``log det S`` of the combined prediction (``inf`` where ``S`` is not
+        positive definite).
+    d2_models, logdet_models : (K, r) arrays
+        The same for each model's prediction (``inf`` where not computed).
+    gate : (K,) array
+        Chi-square gate of each pair.
+
+    Returns
+    -------
+    inside : (K,) bool array
+    d2, logdet : (K,) arrays
+        Those of the combined prediction where it gates the plot, else those of the model with
+        the smallest ``d2 + log det S`` among the models that do.
+    """
+    combined = d2 < gate
+    own = d2_models < gate[:, None]
+    best = np.argmin(np.where(own, d2_models + logdet_models, np.inf), axis=1)
+    use = ~combined & own.any(axis=1)
+    rows = np.flatnonzero(use)
+    d2_out, logdet_out = d2.copy(), logdet.copy()
+    d2_out[rows] = d2_models[rows, best[rows]]
+    logdet_out[rows] = logdet_models[rows, best[rows]]
+    return combined | use, d2_out, logdet_out

@@ -70,4 +70,5 @@ def initiate(
         t.mu[:, 1:] = (1.0 - CV_PRIOR) / (models - 1)
     t.time[:] = time
     t.t_check[:] = time
+    t.refresh()
     return t

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from airpicture.tracking import kernels
 from airpicture.tracking.config import Logic, TrackerConfig
-from airpicture.tracking.state import COASTING, CONFIRMED, DELETED, TENTATIVE, TrackArrays
+from airpicture.tracking.state import TrackArrays
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
@@ -52,48 +52,24 @@ def record_hits(
 
 def record_misses(
     tracks: TrackArrays, time: float, config: TrackerConfig, miss_gain: Array
-) -> NDArray[np.bool_]:
-    """Count missed opportunities up to data time ``time``, in place; returns who missed.
+) -> None:
+    """Count missed opportunities up to data time ``time``, in place (one compiled pass,
+    :func:`airpicture.tracking.kernels.count_misses`).
 
     ``miss_gain (N,)`` is each track's SLLR score change per miss, ``log(1 - PD)``.
     """
-    late = time - tracks.t_check - config.miss_tolerance * tracks.period
-    missed: NDArray[np.bool_] = np.asarray((late > 0.0) & (tracks.status != DELETED), bool)
-    k = np.where(missed, 1 + np.floor(np.maximum(late, 0.0) / tracks.period), 0).astype(np.int32)
-    k = np.minimum(k, 32)
-    tracks.hits[:] = np.where(k >= 32, np.uint32(0), tracks.hits << np.minimum(k, 31).astype(
-        np.uint32))
-    tracks.opportunities[:] += k
-    tracks.misses[:] += k
-    tracks.t_check[:] += k * tracks.period
-    tracks.score[:] += k * miss_gain
-    return missed
+    kernels.count_misses(tracks.status, tracks.hits, tracks.opportunities, tracks.misses,
+                         tracks.t_check, tracks.period, tracks.score, time,
+                         config.miss_tolerance, np.asarray(miss_gain, np.float64))
 
 
 def update_status(tracks: TrackArrays, time: float, config: TrackerConfig) -> None:
-    """Confirm, coast, re-confirm and delete in place (see the module docstring)."""
-    s = tracks.status
-    tentative = s == TENTATIVE
-    live = (s == CONFIRMED) | (s == COASTING)
-    if config.logic is Logic.M_OF_N:
-        window = np.uint32((1 << config.confirm_n) - 1)
-        recent = np.bitwise_count(tracks.hits & window)
-        confirm = tentative & (recent >= config.confirm_m)
-        just_hit = (tracks.hits & np.uint32(1)) != 0
-        drop = tentative & ~confirm & ~just_hit & (tracks.opportunities >= config.confirm_n)
-        fade = np.zeros(len(s), bool)
-    else:
-        upper = math.log((1.0 - config.sllr_beta) / config.sllr_alpha)
-        lower = math.log(config.sllr_beta / (1.0 - config.sllr_alpha))
-        confirm = tentative & (tracks.score >= upper)
-        drop = tentative & (tracks.score <= lower)
-        fade = live & (tracks.score < tracks.score_max - config.sllr_drop)
-    pos_var, vel_var = kernels.combined_variances(tracks.x, tracks.P, tracks.mu, s != DELETED)
-    dt = time - tracks.time
-    var = pos_var + vel_var * dt**2
-    diverged = var > config.max_position_sigma_m**2
-    lost = live & (tracks.misses >= config.delete_misses)
-    s[confirm] = CONFIRMED
-    s[live & (tracks.misses > 0)] = COASTING
-    s[live & (tracks.misses == 0)] = CONFIRMED
-    s[drop | fade | lost | diverged] = DELETED
+    """Confirm, coast, re-confirm and delete in place (see the module docstring; one compiled
+    pass, :func:`airpicture.tracking.kernels.update_status`)."""
+    upper = math.log((1.0 - config.sllr_beta) / config.sllr_alpha)
+    lower = math.log(config.sllr_beta / (1.0 - config.sllr_alpha))
+    kernels.update_status(
+        tracks.status, tracks.hits, tracks.opportunities, tracks.misses, tracks.score,
+        tracks.score_max, tracks.time, tracks.pos_var, tracks.vel_var, time,
+        config.logic is Logic.M_OF_N, config.confirm_m, config.confirm_n, upper, lower,
+        config.sllr_drop, config.delete_misses, config.max_position_sigma_m**2)

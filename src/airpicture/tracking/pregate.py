@@ -31,7 +31,7 @@ def track_balls(
     ``radius = k (s_pos + s_vel (|dt| + half_span) + sqrt(q |dt|^3)) + speed half_span
     + MARGIN_M`` from the IMM-combined estimate; deleted (free) rows get radius -1.
     """
-    return kernels.track_balls(tracks.x, tracks.P, tracks.mu, tracks.time,
+    return kernels.track_balls(tracks.xc, tracks.pos_var, tracks.vel_var, tracks.time,
                                tracks.status != DELETED, t_ref, half_span, k, q, MARGIN_M)
 
 

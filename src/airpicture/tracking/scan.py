@@ -3,17 +3,21 @@
 Steps, all vectorised over tracks, plots and pairs:
 
 1. pre-gate (a hash grid, :mod:`.gating`) to candidate pairs, dropping pairs whose ICAO
-   addresses differ;
+   addresses differ and pairs of an addressed plot with another track than the live one that
+   holds its address;
 2. per pair, IMM prediction of the track to the plot's own time and a chi-square gate on the
-   combined prediction, with the sensor's filter (EKF or UKF; the compiled EKF rejects most
+   combined prediction or on one model's own (:func:`.gating.imm_gate`: the onset of a
+   manoeuvre), with the sensor's filter (EKF or UKF; the compiled EKF rejects most
    candidates exactly before any predicted covariance, :mod:`.kernels.gate`);
 3. association: identity first (ICAO, then unique Mode 3/A), then GNN per cluster (or JPDA
-   for confirmed and coasting tracks, GNN for tentative ones, :mod:`.jpda`);
+   for confirmed and coasting tracks, GNN for tentative ones, :mod:`.jpda`), tracks that
+   compete for a plot ranked by likelihood (:func:`_associate`);
 4. model-wise Joseph updates of the associated tracks and their mode probabilities (tracks
    updated by 2-D radar plots, without elevation, then hold their height: a vertical-rate
    pseudo-measurement, :func:`hold_height`);
 5. one-plot initiation from plots that are neither associated nor inside the gate of a
-   confirmed or coasting track.
+   confirmed or coasting track, and whose ICAO address (if any) no live track holds (one
+   track per address: a plot of a known address outside its track's gate is left unused).
 
 Track rows are updated in place; new tracks are appended.
 """
@@ -32,7 +36,7 @@ from airpicture.plot_table import PlotTable
 from airpicture.tracking import association, filters, jpda, kernels, measurement
 from airpicture.tracking.config import Association
 from airpicture.tracking.filters import FilterKind
-from airpicture.tracking.gating import chi2_gate
+from airpicture.tracking.gating import chi2_gate, imm_gate
 from airpicture.tracking.imm import imm_mode_update
 from airpicture.tracking.initiation import can_initiate, initiate
 from airpicture.tracking.management import record_hits
@@ -41,6 +45,7 @@ from airpicture.tracking.pairs import (
     Pairs,
     group_columns,
     linearise_pairs,
+    model_distances,
     sigma_of,
 )
 from airpicture.tracking.pregate import pregate, track_balls
@@ -88,6 +93,7 @@ def process_round(
     if kind is SensorKind.RADAR and cfg.height_hold_sigma_mps > 0.0:
         flat = np.isnan(zf[hit_plots, 2])
         hold_height(tracks, hit_rows[flat], cfg.height_hold_sigma_mps)
+    tracks.refresh(hit_rows)
     record_hits(tracks, hit_rows, plots.time[hit_plots], np.full(len(hit_rows),
                 sens.period[sensor]), np.full(len(hit_rows), sensor, np.int32), gain)
     _adopt_identity(tracks, hit_rows, plots, hit_plots)
@@ -97,6 +103,11 @@ def process_round(
     free[hit_plots] = False
     free[pairs.plot[held]] = False
     free &= can_initiate(kind, zf)
+    addressed = np.flatnonzero(free & (plots.icao >= 0))
+    if len(addressed):  # never a second track for an address: one per new address
+        free[addressed[_owned(tracks, plots.icao[addressed])]] = False
+        addressed = np.flatnonzero(free & (plots.icao >= 0))
+        free[addressed[~association.first_per_key(plots.icao[addressed])]] = False
     born = _initiate(plots, np.flatnonzero(free), sensor, ctx, zf, sf, R, next_id)
     if len(born) == 0:
         return Round(tracks, touched, next_id)
@@ -170,9 +181,10 @@ def _gate(
     ti, pj, _, _ = pregate(
         kind, zf, sigma_of(zf, R), sens.site[sensor], sens.rot[sensor],
         float(sens.llh[sensor, 2]), float(sens.max_range[sensor]), pos, radius, k)
-    if (plots.icao >= 0).any():
-        clash = ((plots.icao[pj] >= 0) & (tracks.icao[ti] >= 0)
-                 & (plots.icao[pj] != tracks.icao[ti]))
+    if (plots.icao >= 0).any():  # an address pairs only with the track that holds it, if any
+        clash = (plots.icao[pj] >= 0) & (plots.icao[pj] != tracks.icao[ti])
+        ask = np.flatnonzero(clash & (tracks.icao[ti] < 0))
+        clash[ask] = _owned(tracks, plots.icao[pj[ask]])
         ti, pj = ti[~clash], pj[~clash]
     layout = _fast_layout(ctx, sensor)
     dt = plots.time[pj] - tracks.time[ti]
@@ -180,21 +192,35 @@ def _gate(
         gates = np.array([chi2_gate(cfg.gate_probability, m) if m else 0.0 for m in range(7)])
         keep, xp, Pp, c, d2, logdet, gate = kernels.imm_ekf_gate(
             layout, tracks.x, tracks.P, tracks.mu, ti, pj, dt, ctx.omegas, ctx.qs,
-            cfg.mode_sojourn_s, group, zf, R, sens.site[sensor], sens.rot[sensor], gates)
+            ctx.sojourns, group, zf, R, sens.site[sensor], sens.rot[sensor], gates)
         return Pairs(ti[keep], pj[keep], xp, Pp, c, d2, logdet, gate)
     xp, Pp, c, xk, Pk = kernels.imm_predict_pairs(
-        tracks.x, tracks.P, tracks.mu, ti, dt, ctx.omegas, ctx.qs, cfg.mode_sojourn_s)
+        tracks.x, tracks.P, tracks.mu, ti, dt, ctx.omegas, ctx.qs, ctx.sojourns)
     d2 = np.full(len(ti), np.inf)
     logdet = np.zeros(len(ti))
     gate = np.zeros(len(ti))
+    d2_m, logdet_m = np.full((len(ti), r), np.inf), np.zeros((len(ti), r))
     for code in np.unique(group[pj]):
         sel = np.flatnonzero(group[pj] == code)
         cols = group_columns(int(code), measurement.FULL_SIZE[kind])
         lin, y = linearise_pairs(kind, cols, xk[sel], Pk[sel], sensor, ctx, zf[pj[sel]], R[pj[sel]])
         d2[sel], logdet[sel] = filters.mahalanobis(y, lin.S)
         gate[sel] = chi2_gate(cfg.gate_probability, len(cols))
-    pairs = Pairs(ti, pj, xp, Pp, c, d2, logdet, gate)
-    return pairs.take(d2 < gate)
+        out = sel[~(d2[sel] < gate[sel])] if r > 1 else sel[:0]
+        for mdl in range(r if len(out) else 0):  # the models' own gates (gating.imm_gate)
+            d2_m[out, mdl], logdet_m[out, mdl] = model_distances(
+                kind, cols, xk[out], Pk[out], xp[out, mdl], Pp[out, mdl], sensor, ctx,
+                zf[pj[out]], R[pj[out]])
+    inside, d2, logdet = imm_gate(d2, logdet, d2_m, logdet_m, gate)
+    return Pairs(ti, pj, xp, Pp, c, d2, logdet, gate).take(inside)
+
+
+def _owned(tracks: TrackArrays, icao: NDArray[np.int32]) -> NDArray[np.bool_]:
+    """Which ICAO addresses ``(K,)`` (all >= 0) a live track holds."""
+    if len(icao) == 0:
+        return np.zeros(0, bool)
+    held = tracks.icao[(tracks.icao >= 0) & (tracks.status != DELETED)]
+    return np.isin(icao, held)
 
 
 def _fast_layout(ctx: Context, sensor: int) -> int | None:
@@ -206,9 +232,17 @@ def _fast_layout(ctx: Context, sensor: int) -> int | None:
 
 
 def _associate(tracks: TrackArrays, plots: PlotTable, pairs: Pairs) -> Index:
-    """Identity-first, then GNN: indices of the chosen pairs."""
+    """Identity-first, then GNN: indices of the chosen pairs.
+
+    The cost of a pair is ``d2 + log det S`` (twice the negative log-likelihood up to a
+    constant). Every track's miss costs the same, the largest ``gate + log det S`` of the
+    round, so that a track alone takes its best gated plot and tracks that compete for a plot
+    are ranked by likelihood: a miss cost of the track's own ``gate + log det S`` would cancel
+    ``log det S`` from the comparison and hand the plot to the smaller ``d2``, i.e. to the
+    vaguer track (a one-plot track next to an established one: a dual track).
+    """
     cost = pairs.d2 + pairs.logdet
-    miss = pairs.gate + pairs.logdet
+    miss = np.full(len(cost), float((pairs.gate + pairs.logdet).max()) if len(cost) else 0.0)
     ti, pj = pairs.track, pairs.plot
     icao_t = tracks.icao[ti].astype(np.int64)
     icao_p = plots.icao[pj].astype(np.int64)

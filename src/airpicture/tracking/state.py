@@ -7,7 +7,11 @@ opportunities as bits (bit 0 the latest, 1 a hit); ``opportunities`` counts them
 and ``misses`` counts consecutive misses. ``t_check`` is the time up to which opportunities
 have been counted and ``period`` the expected revisit (s) of the last sensor that hit the
 track. ``score`` is the SLLR score (and ``score_max`` its maximum so far). ``sensors`` is a bit
-mask of contributing sensor indices (indices >= 64 share bit 63).
+mask of contributing sensor indices (indices >= 64 share bit 63). ``xc (N, 6)`` is the
+IMM-combined state and ``pos_var``, ``vel_var`` the traces of its position and velocity
+covariances: a summary kept by :meth:`TrackArrays.refresh` whenever ``x``, ``P`` or ``mu``
+change, so that the per-batch steps over every track (pre-gate balls, divergence) need not
+combine the models again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from numpy.typing import NDArray
 from airpicture.columns import ColumnTable
 from airpicture.messages import TrackStatus
 from airpicture.track_table import STATUS_CODES, TrackTable
+from airpicture.tracking import kernels
 from airpicture.tracking.imm import imm_combine
 
 TENTATIVE = STATUS_CODES.index(TrackStatus.TENTATIVE)
@@ -50,6 +55,9 @@ class TrackArrays(ColumnTable):
     icao: NDArray[np.int32]
     mode3a: NDArray[np.int16]
     callsign: NDArray[np.bytes_]
+    xc: NDArray[np.float64]
+    pos_var: NDArray[np.float64]
+    vel_var: NDArray[np.float64]
 
     @classmethod
     def blank(cls, n: int, r: int) -> TrackArrays:
@@ -73,12 +81,21 @@ class TrackArrays(ColumnTable):
             icao=np.full(n, -1, np.int32),
             mode3a=np.full(n, -1, np.int16),
             callsign=np.zeros(n, "S8"),
+            xc=np.zeros((n, 6)),
+            pos_var=np.full(n, 3.0),  # the summary of x = 0, P = I
+            vel_var=np.full(n, 3.0),
         )
 
     @property
     def models(self) -> int:
         """Number of IMM models ``r``."""
         return int(self.x.shape[1])
+
+    def refresh(self, rows: NDArray[np.intp] | None = None) -> None:
+        """Recompute ``xc``, ``pos_var``, ``vel_var`` of ``rows`` (all when None), in place."""
+        index = np.arange(len(self), dtype=np.intp) if rows is None else np.asarray(rows,
+                                                                                   np.intp)
+        kernels.summarise(self.x, self.P, self.mu, index, self.xc, self.pos_var, self.vel_var)
 
     def copy(self) -> TrackArrays:
         """A deep copy (a snapshot for re-processing)."""

@@ -149,7 +149,7 @@ class Tracker:
         if confirmed_only:
             t = t.take(t.status == CONFIRMED)
         dt = time - t.time
-        x, P, c = imm_predict(t.x, t.P, t.mu, dt, self._ctx.models, self.config.mode_sojourn_s)
+        x, P, c = imm_predict(t.x, t.P, t.mu, dt, self._ctx.models, self._ctx.sojourns)
         xc, Pc = imm_combine(x, P, c)
         table = t.to_table(self.config.nation)
         return dataclasses.replace(table, time=np.full(len(t), time), state=xc, covariance=Pc)

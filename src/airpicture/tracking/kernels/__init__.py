@@ -11,23 +11,27 @@ deterministic and agree with the NumPy path to rounding.
 * :mod:`.ekf`: radar and ADS-B measurement models, innovations, Joseph updates;
 * :mod:`.gate`: fused IMM prediction and chi-square gate with an exact early rejection;
 * :mod:`.grid`: the hash-grid pre-gate;
-* :mod:`.gnn`: clusters and the small-cluster Hungarian assignment.
+* :mod:`.gnn`: clusters and the small-cluster Hungarian assignment;
+* :mod:`.manage`: missed opportunities and track status, one pass over the tracks.
 """
 
 from airpicture.tracking.kernels.ekf import ADSB, RADAR, ekf_update
 from airpicture.tracking.kernels.gate import imm_ekf_gate
 from airpicture.tracking.kernels.gnn import gnn_assign
 from airpicture.tracking.kernels.grid import ball_pairs
-from airpicture.tracking.kernels.imm import combined_variances, imm_predict_pairs, track_balls
+from airpicture.tracking.kernels.imm import imm_predict_pairs, summarise, track_balls
+from airpicture.tracking.kernels.manage import count_misses, update_status
 
 __all__ = [
     "ADSB",
     "RADAR",
     "ball_pairs",
-    "combined_variances",
+    "count_misses",
     "ekf_update",
     "gnn_assign",
     "imm_ekf_gate",
     "imm_predict_pairs",
+    "summarise",
     "track_balls",
+    "update_status",
 ]

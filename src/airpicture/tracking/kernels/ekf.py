@@ -106,7 +106,14 @@ def select(
             H[a, b] = Hf[ca, b]
         for b in range(m):
             Rs[a, b] = R[ca, int(cols[b])]
-    PHt = work[3]
+    innovation_covariance(P, H, Rs, m, work[3], S)
+    return m
+
+
+@numba.njit(cache=True)
+def innovation_covariance(P: Array, H: Array, Rs: Array, m: int, PHt: Array, S: Array) -> None:
+    """``PHt = P H^T`` and ``S = H P H^T + R`` (symmetrised) on the leading ``m`` rows of
+    ``H``."""
     for a in range(6):
         for b in range(m):
             acc = 0.0
@@ -124,7 +131,6 @@ def select(
             sym = 0.5 * (S[a, b] + S[b, a])
             S[a, b] = sym
             S[b, a] = sym
-    return m
 
 
 @numba.njit(cache=True)

@@ -26,12 +26,34 @@ Index = NDArray[np.intp]
 
 
 @numba.njit(cache=True)
+def mode_transition(dt: float, sojourn: Array, Pi: Array) -> None:
+    """Mode-transition probabilities ``Pi (r, r)`` over ``dt`` (s) for CV (mode 0) and turns
+    with mean sojourn times ``sojourn = [tau_cv, tau_turn]`` (s), as
+    :func:`airpicture.tracking.imm.mode_transition`."""
+    r = Pi.shape[0]
+    if r == 1:
+        Pi[0, 0] = 1.0
+        return
+    stay_cv = math.exp(-abs(dt) / sojourn[0])
+    stay_turn = math.exp(-abs(dt) / sojourn[1])
+    for i in range(r):
+        for j in range(r):
+            if i == 0:
+                Pi[i, j] = stay_cv if j == 0 else (1.0 - stay_cv) / (r - 1)
+            elif j == 0:
+                Pi[i, j] = 1.0 - stay_turn
+            else:
+                Pi[i, j] = stay_turn if i == j else 0.0
+
+
+@numba.njit(cache=True)
 def mix(
-    x: Array, P: Array, mu: Array, i: int, dt: float, sojourn: float, x0: Array, P0: Array,
-    c: Array, w: Array,
+    x: Array, P: Array, mu: Array, i: int, dt: float, sojourn: Array, x0: Array, P0: Array,
+    c: Array, w: Array, Pi: Array,
 ) -> None:
     """IMM mixing of track ``i`` over ``dt`` (s): predicted mode probabilities ``c (r,)`` and
-    mixed model estimates ``x0 (r, 6)``, ``P0 (r, 6, 6)``; ``w (r,)`` is scratch space."""
+    mixed model estimates ``x0 (r, 6)``, ``P0 (r, 6, 6)``; ``sojourn = [tau_cv, tau_turn]``
+    (s); ``w (r,)`` and ``Pi (r, r)`` are scratch space."""
     r = x.shape[1]
     if r == 1:
         c[0] = mu[i, 0]
@@ -40,17 +62,16 @@ def mix(
             for b in range(6):
                 P0[0, a, b] = P[i, 0, a, b]
         return
-    leave = 1.0 - math.exp(-abs(dt) / sojourn)
-    off = leave / (r - 1)
+    mode_transition(dt, sojourn, Pi)
     for j in range(r):
         cj = 0.0
         for m in range(r):
-            cj += (1.0 - leave if m == j else off) * mu[i, m]
+            cj += Pi[m, j] * mu[i, m]
         c[j] = cj
     for j in range(r):
         den = max(c[j], 1e-300)
         for m in range(r):
-            w[m] = (1.0 - leave if m == j else off) * mu[i, m] / den
+            w[m] = Pi[m, j] * mu[i, m] / den
         for a in range(6):
             acc = 0.0
             for m in range(r):
@@ -58,12 +79,17 @@ def mix(
             x0[j, a] = acc
         for a in range(6):
             for b in range(a, 6):
-                acc = 0.0
-                for m in range(r):
-                    acc += w[m] * (P[i, m, a, b]
-                                   + (x[i, m, a] - x0[j, a]) * (x[i, m, b] - x0[j, b]))
-                P0[j, a, b] = acc
-                P0[j, b, a] = acc
+                P0[j, a, b] = 0.0
+        for m in range(r):  # in the same order per entry; a turn never feeds another: skip
+            if w[m] == 0.0:
+                continue
+            for a in range(6):
+                da = x[i, m, a] - x0[j, a]
+                for b in range(a, 6):
+                    P0[j, a, b] += w[m] * (P[i, m, a, b] + da * (x[i, m, b] - x0[j, b]))
+        for a in range(6):
+            for b in range(a + 1, 6):
+                P0[j, b, a] = P0[j, a, b]
 
 
 @numba.njit(cache=True)
@@ -169,9 +195,11 @@ def combine_cov(xm: Array, Pm: Array, w: Array, xc: Array, Pc: Array) -> None:
 @numba.njit(cache=True)
 def imm_predict_pairs(
     x: Array, P: Array, mu: Array, track: Index, dt: Array, omegas: Array, qs: Array,
-    sojourn: float,
+    sojourn: Array,
 ) -> tuple[Array, Array, Array, Array, Array]:
-    """IMM prediction of track ``track[k]`` over ``dt[k]`` (s) for every pair ``k``.
+    """IMM prediction of track ``track[k]`` over ``dt[k]`` (s) for every pair ``k``; models
+    turning at ``omegas (r,)`` (rad/s) with noise densities ``qs``; ``sojourn = [tau_cv,
+    tau_turn]`` (s).
 
     Returns the model states ``(K, r, 6)``, covariances ``(K, r, 6, 6)``, predicted mode
     probabilities ``(K, r)`` and the combined state ``(K, 6)`` and covariance ``(K, 6, 6)``.
@@ -185,11 +213,12 @@ def imm_predict_pairs(
     x0 = np.empty((r, 6))
     P0 = np.empty((r, 6, 6))
     w = np.empty(r)
+    Pi = np.empty((r, r))
     B = np.empty((3, 3))
     Rm = np.empty((3, 3))
     E = np.empty((3, 3))
     for k in range(K):
-        mix(x, P, mu, track[k], dt[k], sojourn, x0, P0, c[k], w)
+        mix(x, P, mu, track[k], dt[k], sojourn, x0, P0, c[k], w, Pi)
         for j in range(r):
             transition(x0[j], dt[k], omegas[j], B, Rm)
             predict_mean(x0[j], B, Rm, xp[k, j])
@@ -201,46 +230,42 @@ def imm_predict_pairs(
 
 @numba.njit(cache=True)
 def track_balls(
-    x: Array, P: Array, mu: Array, t_track: Array, live: NDArray[np.bool_], t_ref: float,
-    half_span: float, k: float, q: float, margin: float,
+    xc: Array, pos_var: Array, vel_var: Array, t_track: Array, live: NDArray[np.bool_],
+    t_ref: float, half_span: float, k: float, q: float, margin: float,
 ) -> tuple[Array, Array]:
     """Positions at ``t_ref`` and pre-gate radii (m) of tracks; ``-1`` radius for dead rows.
 
     ``radius = k (s_pos + s_vel (|dt| + half_span) + sqrt(q |dt|^3)) + speed half_span
-    + margin`` from the IMM-combined estimate, ``s_pos``, ``s_vel`` the roots of the traces of
-    its position and velocity covariances.
+    + margin`` from the IMM-combined estimate ``xc (N, 6)``, ``s_pos``, ``s_vel`` the roots of
+    the traces ``pos_var``, ``vel_var`` of its position and velocity covariances
+    (:func:`summarise`).
     """
-    N = x.shape[0]
+    N = xc.shape[0]
     pos = np.zeros((N, 3))
     radius = np.full(N, -1.0)
-    tp, tv = combined_variances(x, P, mu, live)
-    xc = np.zeros(6)
     for i in range(N):
         if not live[i]:
             continue
-        combine_mean(x[i], mu[i], xc)
         dt = t_ref - t_track[i]
-        speed = math.sqrt(xc[3] ** 2 + xc[4] ** 2 + xc[5] ** 2)
+        speed = math.sqrt(xc[i, 3] ** 2 + xc[i, 4] ** 2 + xc[i, 5] ** 2)
         for a in range(3):
-            pos[i, a] = xc[a] + xc[a + 3] * dt
+            pos[i, a] = xc[i, a] + xc[i, a + 3] * dt
         span = abs(dt) + half_span
-        radius[i] = (k * (math.sqrt(tp[i]) + math.sqrt(tv[i]) * span
+        radius[i] = (k * (math.sqrt(pos_var[i]) + math.sqrt(vel_var[i]) * span
                           + math.sqrt(q * abs(dt) ** 3)) + speed * half_span + margin)
     return pos, radius
 
 
 @numba.njit(cache=True)
-def combined_variances(
-    x: Array, P: Array, mu: Array, live: NDArray[np.bool_]
-) -> tuple[Array, Array]:
-    """Traces (m^2, m^2/s^2) of the IMM-combined position and velocity covariances of live
-    rows (else 0)."""
-    N, r = x.shape[0], x.shape[1]
-    tp = np.zeros(N)
-    tv = np.zeros(N)
-    for i in range(N):
-        if not live[i]:
-            continue
+def summarise(
+    x: Array, P: Array, mu: Array, rows: Index, xc: Array, pos_var: Array, vel_var: Array
+) -> None:
+    """IMM-combined state ``xc[i] (6,)`` and the traces (m^2, m^2/s^2) of the combined
+    position and velocity covariances of the tracks ``rows``, in place."""
+    r = x.shape[1]
+    for i in rows:
+        tp = 0.0
+        tv = 0.0
         for a in range(6):
             xa = 0.0
             for j in range(r):
@@ -249,8 +274,10 @@ def combined_variances(
             for j in range(r):
                 d = x[i, j, a] - xa
                 acc += mu[i, j] * (P[i, j, a, a] + d * d)
+            xc[i, a] = xa
             if a < 3:
-                tp[i] += acc
+                tp += acc
             else:
-                tv[i] += acc
-    return tp, tv
+                tv += acc
+        pos_var[i] = tp
+        vel_var[i] = tv
