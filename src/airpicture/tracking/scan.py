@@ -107,7 +107,7 @@ def process_round(
     if len(addressed):  # never a second track for an address: one per new address
         free[addressed[_owned(tracks, plots.icao[addressed])]] = False
         addressed = np.flatnonzero(free & (plots.icao >= 0))
-        free[addressed[~association.first_per_key(plots.icao[addressed])]] = False
+        free[addressed[~association.first_per_key(plots.icao[addressed].astype(np.int64))]] = False
     born = _initiate(plots, np.flatnonzero(free), sensor, ctx, zf, sf, R, next_id)
     if len(born) == 0:
         return Round(tracks, touched, next_id)

@@ -78,13 +78,13 @@ def _residual(layout: int, a: int, z: Array, x: Array, geo: Array) -> float:
     """Innovation of position component ``a`` (radar range, azimuth wrapped, elevation; an
     ADS-B axis) of the state ``x`` whose :func:`_geometry` is ``geo``."""
     if layout != RADAR:
-        return z[a] - x[a]
+        return float(z[a] - x[a])
     if a == 0:
-        return z[0] - geo[4]
+        return float(z[0] - geo[4])
     if a == 1:
         ya = z[1] - math.atan2(geo[0], geo[1]) % TWO_PI
-        return (ya + math.pi) % TWO_PI - math.pi
-    return z[2] - math.atan2(geo[2], geo[3])
+        return float((ya + math.pi) % TWO_PI - math.pi)
+    return float(z[2] - math.atan2(geo[2], geo[3]))
 
 
 @numba.njit(cache=True)
