@@ -20,8 +20,8 @@ The alert pipeline runs on ``--nation``'s node (every node holds the same pictur
 plot goes through :class:`~airpicture.fusion.registration.Registration` (estimates applied)
 into :class:`~airpicture.fusion.spoofing.SpoofingMonitor`; every closed epoch through
 :class:`~airpicture.fusion.identity.IdentityRules` and
-:class:`~airpicture.fusion.alerts.AlertEngine` (zones, radar/SSR coverage, newly flagged
-addresses).
+:class:`~airpicture.fusion.alerts.AlertEngine` (zones, radar/SSR coverage, newly flagged and
+still flagged addresses).
 
 An alert is judged **false** against truth (sampled every 10 s and extrapolated with its
 velocity; the object a track follows is the nearest truth object within 5 km of it):
@@ -31,9 +31,12 @@ velocity; the object a track follows is the nearest truth object within 5 km of 
 - ``zone_intrusion``: the object the track follows was not inside the zone's polygon and
   altitude band at the alert time (or the track follows no object);
 - ``adsb_inconsistent``: the flagged address's object was not being spoofed at that time;
-- ``track_lost``: the object the lost track followed (when last reported) had left the joint
-  coverage (no nation's radar, SSR or ADS-B covers it), had landed (ended, or below 300 m)
-  by the alert time, or the track followed no object;
+- ``track_lost``: the track followed no object (none within 5 km of it at any truth sample of
+  its last ten minutes), or the object it last followed had left the joint coverage (no
+  nation's radar, SSR or ADS-B covers it), had landed (ended, or below 300 m), or was still
+  held in the picture (another track within 5 km of it) at the alert time. The object is
+  found from the track's history, not from its last reported position: a track whose tracker
+  lost its object in a manoeuvre drifts kilometres off it on predictions before it ends;
 - ``feed_silent``: no outage of that partner was in force from ``silent_s`` before the
   alert (the feed was not in fact cut).
 
@@ -160,6 +163,8 @@ class _Raised:
     icao: int
     position: F64 | None
     time: float
+    picture: F64 | None = None  # track_lost: positions of the picture's tracks at the alert
+    trail: list[tuple[float, F64]] = dataclasses.field(default_factory=list)  # (t, position)
 
 
 class AlertTap:
@@ -179,6 +184,16 @@ class AlertTap:
         self.truth_parts: list[TruthTable] = []
         self.coverage_parts: list[CoverageTable] = []
         self._held = TrackTable.empty()  # each STN's last reported (not coasting) row
+        self.history: list[tuple[float, NDArray[np.int64], F64]] = []  # last 10 min, every 10 s
+
+    def _trail(self, stn: int | None) -> list[tuple[float, F64]]:
+        """The track's positions at the truth sample times of the last ten minutes."""
+        out = []
+        for t, track, pos in self.history:
+            rows = np.flatnonzero(track == stn)
+            if rows.size:
+                out.append((t, pos[rows[0]]))
+        return out
 
     def plots(self, table: PlotTable) -> None:
         if len(table):
@@ -198,15 +213,23 @@ class AlertTap:
         self.flags = []
         adsb = AdsbFlags(**{f.name: np.concatenate([getattr(x, f.name) for x in flags])
                             for f in dataclasses.fields(AdsbFlags)}) if flags else None
-        new = self.engine.update(result, self.rules.classify(result), adsb=adsb)
+        new = self.engine.update(result, self.rules.classify(result), adsb=adsb,
+                                 adsb_flagged=self.spoofing.flagged)
         for a in new:
-            pic = self._held if a.kind == "track_lost" else result.picture
+            lost = a.kind == "track_lost"
+            pic = self._held if lost else result.picture
             rows = np.flatnonzero(pic.track == (a.stn if a.stn is not None else -1))
             i = int(rows[0]) if len(rows) else -1
             self.raised.append(_Raised(a, int(pic.icao[i]) if i >= 0 else -1,
                                        pic.state[i, :3].copy() if i >= 0 else None,
-                                       float(pic.time[i]) if i >= 0 else a.time))
+                                       float(pic.time[i]) if i >= 0 else a.time,
+                                       result.picture.state[:, :3].copy() if lost else None,
+                                       self._trail(a.stn) if lost else []))
         pic = result.picture
+        if result.time % 10.0 == 0.0:
+            self.history.append((result.time, pic.track.copy(), pic.state[:, :3].copy()))
+            if len(self.history) > 60:
+                self.history.pop(0)
         now = pic.take(pic.status != _COASTING)
         old = self._held.take(~np.isin(self._held.track, now.track))
         self._held = TrackTable.concat([old.take(old.time >= result.time - 600.0), now])
@@ -237,7 +260,7 @@ def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
     falses: list[str] = []
     for r in tap.raised:
         a, t = r.alert, r.alert.time
-        false = True
+        false, why = True, ""
         if a.kind == "emergency":
             obj = np.flatnonzero((sim_objects_icao == r.icao) & (r.icao >= 0))
             code = a.reason.split()[-1]
@@ -255,12 +278,17 @@ def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
             false = not any(e.kind == "spoof" and e.object in obj and t0 + e.time_s <= t
                             for e in sc.events)
         elif a.kind == "track_lost":
-            o = follows(r.time, r.position)
+            o = next((f for f in (follows(s, p) for s, p in reversed(r.trail)) if f >= 0), -1)
             obj, pos = at(t)
             here = np.flatnonzero(obj == o)
             c = cover.nations[(cover.object == o) & (np.abs(cover.time - t) <= 10.0)]
-            false = (o < 0 or here.size == 0 or c.size == 0 or not c.any()
-                     or ecef2geodetic(pos[here[0]])[2] < 300.0)
+            held = here.size > 0 and r.picture is not None and bool(
+                np.any(np.linalg.norm(r.picture - pos[here[0]], axis=1) < FOLLOW_M))
+            why = ("followed no object" if o < 0 else "object ended" if here.size == 0
+                   else "object uncovered" if c.size == 0 or not c.any()
+                   else "object landed" if ecef2geodetic(pos[here[0]])[2] < 300.0
+                   else "object still held" if held else "")
+            false = bool(why)
         elif a.kind == "feed_silent":
             nation = (a.source or "").removeprefix("partner:")
             silent = tap.engine.config.silent_s
@@ -269,7 +297,7 @@ def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
         out[a.kind][0] += 1
         out[a.kind][1] += int(false)
         if false:
-            falses.append(f"{a.kind} at {t - t0:.0f} s ({a.source}): {a.explanation}")
+            falses.append(f"{a.kind} at {t - t0:.0f} s ({a.source or why}): {a.explanation}")
     return {k: (v[0], v[1]) for k, v in out.items()}, falses
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import numpy as np
+import pytest
 from matplotlib.path import Path
 
+from airpicture import geo
 from airpicture.fusion import Picture
 from airpicture.fusion.alerts import AlertConfig, AlertEngine
+from airpicture.fusion.continuity import TrackLinks
 from airpicture.fusion.identity import IdentityRules
 from airpicture.fusion.spoofing import AdsbFlags
 from airpicture.fusion.zones import Coverage, ZoneSet, points_in_polygon
@@ -178,3 +184,197 @@ def test_rows_helper_maps_objects() -> None:
     picture = Picture()
     results = [r for k in range(3) for r in picture.ingest(reports([AIRLINER], T0 + k))]
     assert rows_of(results[-1], 1).tolist() == [0]
+
+
+# Tracks that end while their object goes on: what lost-track alerts and de-duplication do.
+
+OTHER = Obj(35.5, 137.5, 9000.0, (0.0, 200.0, 0.0), icao=0x8467D5)  # keeps AAA reporting
+NORTH = (0.0, 230.0, 0.0)  # the heading a diverging track flies off on
+
+
+def _off(obj: Obj, k: int, v_enu: tuple[float, float, float]) -> Obj:
+    """A track that leaves ``obj`` at ``T0 + k`` and flies ``v_enu`` from there (a tracker
+    coasting on a wrong prediction): a straight line through ``obj``'s position then."""
+    here = reports([obj], T0 + k).state[0]
+    llh = geo.ecef2geodetic(here[:3])
+    start = here[:3] - geo.enu2ecefv(np.asarray(v_enu), llh[:2]) * k
+    lat, lon, alt = geo.ecef2geodetic(start)
+    return dataclasses.replace(obj, lat=float(np.degrees(lat)), lon=float(np.degrees(lon)),
+                               alt=float(alt), v_enu=v_enu)
+
+
+def _feed(engine: AlertEngine, seconds: int,
+          tracks: Callable[[int], list[tuple[int, Obj]]]) -> AlertEngine:
+    """Feed AAA's local tracks ``tracks(k)`` (``(track id, object)``) every second."""
+    picture, rules = Picture(), IdentityRules()
+    for k in range(seconds):
+        rows = tracks(k)
+        table = reports([o for _, o in rows], T0 + k + 0.25)
+        table.track[:] = [i for i, _ in rows]
+        for result in picture.ingest(table):
+            engine.update(result, rules.classify(result))
+    return engine
+
+
+def _lost_engine(**config: float) -> AlertEngine:
+    return AlertEngine(AlertConfig(**config), zones=ZoneSet.from_config([ZONE]),
+                       coverage=Coverage.from_sensors([RADAR]))
+
+
+@pytest.mark.parametrize(("leaves", "expected"), [(True, 0), (False, 1)])
+def test_a_track_leaving_coverage_raises_nothing_one_ending_inside_raises_one(
+        leaves: bool, expected: int) -> None:
+    # Eastbound from 330 km east of the radar: its partner stops reporting it at the 400 km
+    # range (it leaves coverage) or at 50 s, 341 km out (it ends inside coverage).
+    far = Obj(35.0, 137.5 + 330e3 / 91.2e3, 11000.0, (230.0, 0.0, 0.0), icao=0x8467D6)
+    site = geo.geodetic2ecef(np.array([*np.radians([35.0, 137.5]), 100.0]))
+
+    def tracks(k: int) -> list[tuple[int, Obj]]:
+        gone = (np.linalg.norm(reports([far], T0 + k).state[0, :3] - site) > 400e3 if leaves
+                else k >= 50)
+        return [(3, OTHER)] + ([] if gone else [(1, far)])
+
+    engine = _feed(_lost_engine(), 400, tracks)
+    assert engine.counts()["track_lost"] == expected, engine.alerts
+
+
+@pytest.mark.parametrize(("successor", "expected"), [(True, 0), (False, 1)])
+def test_a_track_reacquired_under_a_new_number_is_not_lost(successor: bool,
+                                                           expected: int) -> None:
+    # The partner's track 1 loses the airliner at 60 s and coasts on a wrong heading (north
+    # instead of east, 325 m/s apart) until it is dropped at 100 s; from 75 s its new track 5
+    # holds the airliner, under a new STN (track 1 was still current). When STN 1 ends it is
+    # ~20 km from anything, so only its successor link tells it was re-acquired.
+    def tracks(k: int) -> list[tuple[int, Obj]]:
+        rows = [(3, OTHER)]
+        if k < 100:
+            rows.append((1, AIRLINER if k < 60 else _off(AIRLINER, 60, NORTH)))
+        if successor and k >= 75:
+            rows.append((5, AIRLINER))
+        return rows
+
+    engine = _feed(_lost_engine(), 200, tracks)
+    assert engine.counts()["track_lost"] == expected, engine.alerts
+    if successor:  # the same alerts on every node
+        twin = _feed(_lost_engine(), 200, tracks)
+        assert list(twin.alerts) == list(engine.alerts)
+
+
+def test_a_dual_track_that_drifts_off_is_not_lost() -> None:
+    # Two tracks of one partner on the airliner (2 km apart, same velocity): two STNs. At
+    # 100 s the second drifts off north and is dropped at 115 s, ~7 km off; the first goes on.
+    beside = dataclasses.replace(AIRLINER, lat=AIRLINER.lat + 2000.0 / 111e3)
+
+    def tracks(k: int) -> list[tuple[int, Obj]]:
+        rows = [(1, AIRLINER), (3, OTHER)]
+        if k < 115:
+            rows.append((2, beside if k < 100 else _off(beside, 100, NORTH)))
+        return rows
+
+    engine = _feed(_lost_engine(), 220, tracks)
+    assert engine.counts()["track_lost"] == 0, engine.alerts
+
+
+def test_an_intruder_reacquired_in_the_zone_raises_one_intrusion() -> None:
+    # The intruder enters the zone at ~45 s; at 90 s its track 2 coasts off on a wrong heading
+    # and from 100 s track 7 holds it, inside the zone, under a new STN: the same intrusion.
+    def tracks(k: int) -> list[tuple[int, Obj]]:
+        rows = [(1, AIRLINER)]
+        if k < 120:
+            rows.append((2, INTRUDER if k < 90 else _off(INTRUDER, 90, (0.0, -200.0, 0.0))))
+        if k >= 100:
+            rows.append((7, INTRUDER))
+        return rows
+
+    engine = _feed(_lost_engine(), 180, tracks)
+    alerts = [a for a in engine.alerts.values() if a.kind == "zone_intrusion"]
+    assert len(alerts) == 1, alerts
+    assert len({a.stn for a in alerts}) == 1
+
+
+@pytest.mark.parametrize(("back_s", "expected"), [(20, 1), (100, 2)])
+def test_a_feed_back_briefly_between_silences_is_one_silence(back_s: int,
+                                                            expected: int) -> None:
+    # AAA reports 0-30 s, is silent 70 s, reports again for back_s, then is silent again.
+    engine, picture, rules = AlertEngine(AlertConfig(silent_s=30.0)), Picture(), IdentityRules()
+    for k in range(100 + back_s + 100):
+        tables = [reports([OTHER], T0 + k + 0.25, nation=b"BBB")]
+        if k < 30 or 100 <= k < 100 + back_s:
+            tables.append(reports([AIRLINER], T0 + k + 0.25))
+        for table in tables:
+            for result in picture.ingest(table):
+                engine.update(result, rules.classify(result))
+    silent = [a for a in engine.alerts.values() if a.kind == "feed_silent"]
+    assert [a.source for a in silent] == ["partner:AAA"] * expected, silent
+
+
+@pytest.mark.parametrize(("again_at", "expected"), [(100, 1), (200, 2)])
+def test_an_adsb_flag_that_clears_and_returns_soon_raises_nothing_new(again_at: int,
+                                                                     expected: int) -> None:
+    # Flagged at 20 s and held flagged until 80 s; flagged anew at again_at.
+    engine, picture, rules = AlertEngine(), Picture(), IdentityRules()
+    for k in range(again_at + 30):
+        new = k in (20, again_at)
+        flags = AdsbFlags(np.array([AIRLINER.icao]), np.array([T0 + k]), np.array([9.0]),
+                          np.array([2000.0]), np.array([4]), np.array(["R"]))
+        held = np.array([AIRLINER.icao]) if 20 <= k < 80 or k >= again_at else None
+        for result in picture.ingest(reports([AIRLINER], T0 + k + 0.25)):
+            engine.update(result, rules.classify(result), adsb=flags if new else None,
+                          adsb_flagged=held)
+    assert engine.counts()["adsb_inconsistent"] == expected, engine.alerts
+
+
+@pytest.mark.parametrize(("held_again_s", "expected"), [(30, 1), (90, 2)])
+def test_a_track_must_be_held_clear_s_again_before_it_is_lost_again(held_again_s: int,
+                                                                   expected: int) -> None:
+    # The airliner's track is dropped at 100 s (lost: one alert), comes back under its old
+    # STN at 160 s for held_again_s, and is dropped again.
+    def tracks(k: int) -> list[tuple[int, Obj]]:
+        back = k < 100 or 160 <= k < 160 + held_again_s
+        return [(3, OTHER)] + ([(1, AIRLINER)] if back else [])
+
+    engine = _feed(_lost_engine(min_track_age_s=10.0), 160 + held_again_s + 60, tracks)
+    lost = [a for a in engine.alerts.values() if a.kind == "track_lost"]
+    assert len(lost) == expected, lost
+    assert len({a.stn for a in lost}) == 1
+
+
+def test_track_links_match_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    gap, dv, tau, window = 5000.0, 150.0, 40.0, 60.0
+    for _ in range(3):
+        stn = np.unique(rng.integers(1, 2**31 - 1, 40))
+        n = len(stn)
+        state = np.column_stack([rng.uniform(0.0, 40e3, (n, 3)) + 6.4e6,
+                                 rng.normal(0.0, 150.0, (n, 3))])
+        born = np.less(rng.random(n), 0.2)
+        links = TrackLinks(gap, dv, tau, window)
+        links.update(stn, state, born, 100.0)
+        index, partner = links.partners(stn, 150.0)
+        got = {(int(stn[i]), int(p)) for i, p in zip(index, partner, strict=True)}
+        want = set()
+        speeds = np.linalg.norm(state[:, 3:], axis=1)
+        for i in range(n):
+            for j in range(n):
+                d = np.linalg.norm(state[i, :3] - state[j, :3])
+                speed = max(speeds[i], speeds[j])
+                close = d <= gap and np.linalg.norm(state[i, 3:] - state[j, 3:]) <= dv
+                reborn = (born[i] or born[j]) and d <= gap + speed * tau
+                if i != j and (close or reborn):
+                    want.add((int(stn[i]), int(stn[j])))
+        assert got == want and len(want) > 0
+        links.update(stn[:1], state[:1], np.zeros(1, bool), 170.0)
+        assert len(links) == 0  # 70 s old: past the window
+
+
+@pytest.mark.parametrize(("inside_m", "margin_sigma", "expected"),
+                         [(50.0, 1.0, 0), (50.0, 0.0, 1), (300.0, 1.0, 1)])
+def test_a_track_skimming_a_zone_boundary_within_its_error_raises_nothing(
+        inside_m: float, margin_sigma: float, expected: int) -> None:
+    # The intruder flies east along the zone's northern edge, inside_m inside it; its track's
+    # position sigma is 100 m. Inside by less than margin_sigma sigma: no intrusion yet.
+    skim = dataclasses.replace(INTRUDER, lat=34.1 - inside_m / 111e3)
+    engine = AlertEngine(AlertConfig(zone_margin_sigma=margin_sigma),
+                         zones=ZoneSet.from_config([ZONE]))
+    engine, _ = _run(180, objs=[AIRLINER, skim], engine=engine)
+    assert engine.counts()["zone_intrusion"] == expected, engine.alerts

@@ -6,28 +6,40 @@
 - ``emergency``: a track squawks 7500 (unlawful interference), 7600 (radio failure) or 7700
   (general emergency);
 - ``zone_intrusion``: a non-cooperative (no address, no Mode 3/A) or suspect/hostile track
-  inside a protected zone (polygon and altitude band, :mod:`~airpicture.fusion.zones`);
+  inside a protected zone (polygon and altitude band, :mod:`~airpicture.fusion.zones`) by
+  ``zone_margin_sigma`` standard deviations of its position (the points that far east, west,
+  north, south, above and below it are inside too): a track skimming the boundary within its
+  own error raises nothing until it is clearly in;
 - ``adsb_inconsistent``: an aircraft's ADS-B position disagrees with radar over several
   updates (:mod:`~airpicture.fusion.spoofing` judges it; the engine names the track);
 - ``track_lost``: a system track that had been held for a while leaves the picture while its
   last position lies inside radar coverage, above ``min_lost_height_m``, with no other track
   near it (a landing aircraft or one leaving coverage raises nothing), while at least one of
   the nations that reported it still reports (a track that leaves with its feed is that
-  feed's silence, alerted once as ``feed_silent``, not one loss per track), and when none of
-  the partner tracks that last fed it is still reported (one that is went on under another
-  number: renumbered, not lost);
+  feed's silence, alerted once as ``feed_silent``, not one loss per track), and when its
+  object is not held under another number: none of the partner tracks that last fed it is
+  still reported (renumbered), no track carries its ICAO address, and no track it was
+  recently linked to (a successor born beside it, a companion that ran with it:
+  :mod:`~airpicture.fusion.continuity`) is still in the picture. A partner tracker that
+  loses an object in a manoeuvre reports its old track on a diverging path for tens of
+  seconds while a new track already holds the object, so by the time the old number ends
+  nothing is near it: without the links nearly every such end was alerted, falsely;
 - ``feed_silent``: a partner that contributed stops contributing for ``silent_s``, or a named
   feed (a sensor, a partner link) the caller reports on has not been heard for ``silent_s``.
 
-**De-duplication.** Each condition is an *episode* keyed by what it is about (track and code,
-track and zone, address, feed): it raises one alert when it starts, and a new one only after
-it has been false for ``clear_s``. **Commonality.** Alert ids are built from the kind, the
-subject and the data time (``kind:subject:milliseconds``); everything the engine reads comes
-from the epoch results, so nodes fed the same log raise the same alerts with the same ids.
-Conditions that only one node can see (its own sensors' plots: ADS-B checks, sensor silence)
-become common by being published in the log as alerts and taken in with :meth:`ingest`, which
-keeps the first alert of each id. Acknowledgements (:class:`~airpicture.messages.AlertAck`)
-are log messages too.
+**De-duplication** (:mod:`~airpicture.fusion.episodes`). Each condition is an *episode* keyed
+by what it is about (track and code, track and zone, address, feed): it raises one alert when
+it starts, and a new one only after it has been false for ``clear_s``: an address's episode
+stays open while the ADS-B check holds it flagged, a silence ends once the feed has been heard
+again for ``clear_s``, and a track must be held ``clear_s`` again before it can be lost again.
+An emergency or zone intrusion that a linked track (successor or companion) already raised is
+not raised again for the same object under its new number. **Commonality.** Alert ids are
+built from the kind, the subject and the data time (``kind:subject:milliseconds``);
+everything the engine reads comes from the epoch results, so nodes fed the same log raise the
+same alerts with the same ids. Conditions that only one node can see (its own sensors' plots:
+ADS-B checks, sensor silence) become common by being published in the log as alerts and taken
+in with :meth:`ingest`, which keeps the first alert of each id. Acknowledgements
+(:class:`~airpicture.messages.AlertAck`) are log messages too.
 
 The per-epoch work is vectorised over tracks; Python only builds the (few) new alerts.
 """
@@ -42,14 +54,29 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from airpicture.fusion.alert_text import (
+    ADSB_INCONSISTENT,
+    ALERT_KINDS,
+    EMERGENCY,
+    EMERGENCY_TEXT,
+    FEED_SILENT,
+    TRACK_LOST,
+    ZONE_INTRUSION,
+    adsb_alerts,
+    alert_id,
+    describe,
+    where,
+)
+from airpicture.fusion.continuity import TrackLinks
+from airpicture.fusion.episodes import Episodes, FeedSilence
 from airpicture.fusion.identity import EMERGENCY_CODES, HOSTILE, SUSPECT, IdentityResult
 from airpicture.fusion.motion import predict_cv
 from airpicture.fusion.spoofing import AdsbFlags
 from airpicture.fusion.state import EpochResult
 from airpicture.fusion.zones import Coverage, ZoneSet
-from airpicture.geo import ecef2geodetic
-from airpicture.messages import Alert, AlertAck
-from airpicture.track_table import TrackTable
+from airpicture.geo import ecef2enu_rotation, ecef2geodetic
+from airpicture.messages import Alert, AlertAck, TrackStatus
+from airpicture.track_table import STATUS_CODES, TrackTable
 
 __all__ = [
     "ADSB_INCONSISTENT",
@@ -65,39 +92,7 @@ __all__ = [
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
-EMERGENCY = "emergency"
-ZONE_INTRUSION = "zone_intrusion"
-ADSB_INCONSISTENT = "adsb_inconsistent"
-TRACK_LOST = "track_lost"
-FEED_SILENT = "feed_silent"
-ALERT_KINDS = (EMERGENCY, ZONE_INTRUSION, ADSB_INCONSISTENT, TRACK_LOST, FEED_SILENT)
-_EMERGENCY_TEXT = {
-    0o7500: "unlawful interference (hijack)",
-    0o7600: "radio communication failure",
-    0o7700: "general emergency",
-}
-
-
-def _alert_id(kind: str, subject: str, time: float) -> str:
-    return f"{kind}:{subject}:{round(time * 1000)}"
-
-
-def _describe(pic: TrackTable, i: int) -> str:
-    """``STN 12 (ICAO 4840D6, JAL123)``: the identifiers an operator recognises."""
-    parts = []
-    if pic.icao[i] >= 0:
-        parts.append(f"ICAO {int(pic.icao[i]):06X}")
-    if pic.mode3a[i] >= 0:
-        parts.append(f"Mode 3/A {int(pic.mode3a[i]):04o}")
-    cs = pic.callsign[i].decode("ascii", "replace").strip()
-    if cs:
-        parts.append(cs)
-    return f"STN {int(pic.track[i])}" + (f" ({', '.join(parts)})" if parts else "")
-
-
-def _where(position: F64) -> str:
-    lat, lon, h = ecef2geodetic(position)
-    return f"{np.degrees(lat):.3f}, {np.degrees(lon):.3f}, {h:.0f} m"
+_COASTING = STATUS_CODES.index(TrackStatus.COASTING)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,12 +100,19 @@ class AlertConfig:
     """Alert parameters (seconds of data time, metres).
 
     - ``clear_s``: an episode ends once its condition has been false this long; only then can
-      the same subject raise the same kind again.
+      the same subject raise the same kind again (a track, lost, must be held this long again
+      before it can be lost again; a silent feed heard again this long).
     - ``silent_s``: a partner or feed unheard this long is silent.
     - ``min_track_age_s``, ``min_lost_height_m``, ``lost_margin``, ``lost_gap_m``: a lost
       track must have been held this long, be this high, lie inside ``lost_margin`` of the
       coverage ranges and have no other track within ``lost_gap_m``.
     - ``partners_from_picture``: judge partner silence from the epochs' contributors.
+    - ``zone_margin_sigma``: how many standard deviations of its position a track must be
+      inside a zone (0: its estimate is inside).
+    - ``link_dv_mps``, ``reacquire_s``, ``link_window_s``: tracks within ``lost_gap_m`` with
+      velocities this close are companions; a track born within ``lost_gap_m`` plus
+      ``reacquire_s`` of flight of another is its successor; links count this long
+      (:class:`~airpicture.fusion.continuity.TrackLinks`).
     """
 
     clear_s: float = 60.0
@@ -120,53 +122,10 @@ class AlertConfig:
     lost_margin: float = 0.9
     lost_gap_m: float = 5000.0
     partners_from_picture: bool = True
-
-
-class _Episodes:
-    """Integer-keyed episodes: which keys are on, and when each was last true."""
-
-    def __init__(self) -> None:
-        self.keys = np.zeros(0, np.int64)
-        self.last_true = np.zeros(0)
-
-    def update(self, true_keys: I64, t: float, clear_s: float) -> NDArray[np.bool_]:
-        """Record ``true_keys`` at ``t``; return which of them start a new episode."""
-        true_keys = np.unique(true_keys)
-        alive = t - self.last_true <= clear_s
-        keys, last = self.keys[alive], self.last_true[alive]
-        new = ~np.isin(true_keys, keys)
-        merged = np.union1d(keys, true_keys)
-        last_true = np.full(len(merged), t)
-        old = ~np.isin(merged, true_keys)
-        last_true[old] = last[np.searchsorted(keys, merged[old])]
-        self.keys, self.last_true = merged, last_true
-        out = np.zeros(len(true_keys), bool)
-        out[new] = True
-        return out
-
-
-def adsb_alerts(flags: AdsbFlags, picture: TrackTable | None = None) -> list[Alert]:
-    """``adsb_inconsistent`` alerts for newly flagged addresses, named by the system track
-    carrying the address when ``picture`` is given (to publish in the log)."""
-    out = []
-    for k in range(len(flags.icao)):  # one per newly flagged aircraft
-        icao, t = int(flags.icao[k]), float(flags.time[k])
-        stn, who = None, f"ICAO {icao:06X}"
-        if picture is not None:
-            rows = np.flatnonzero(picture.icao == icao)
-            if rows.size:
-                stn, who = int(picture.track[rows[0]]), _describe(picture, int(rows[0]))
-        out.append(Alert(
-            id=_alert_id(ADSB_INCONSISTENT, f"{icao:06X}", t), kind=ADSB_INCONSISTENT, time=t,
-            reason=f"ADS-B position {flags.sigma[k]:.1f} sigma off radar",
-            explanation=(
-                f"{who}: its ADS-B position disagrees with radar by {flags.sigma[k]:.1f} sigma "
-                f"({flags.distance_m[k] / 1000:.1f} km) over the last {int(flags.samples[k])} "
-                "updates: possible ADS-B spoofing or GNSS jamming"
-            ),
-            stn=stn, source=str(flags.source[k]) if flags.source[k] else None,
-        ))
-    return out
+    zone_margin_sigma: float = 1.0
+    link_dv_mps: float = 150.0
+    reacquire_s: float = 40.0
+    link_window_s: float = 60.0
 
 
 class AlertEngine:
@@ -183,10 +142,13 @@ class AlertEngine:
         self.coverage = coverage
         self.alerts: dict[str, Alert] = {}
         """Every alert raised or taken in, by id, in the order raised."""
-        self._emergency = _Episodes()
-        self._zone = _Episodes()
-        self._adsb = _Episodes()
-        self._feeds: dict[str, tuple[float, bool]] = {}  # name -> (last heard, silent alerted)
+        cfg = self.config
+        self._links = TrackLinks(cfg.lost_gap_m, cfg.link_dv_mps, cfg.reacquire_s,
+                                 cfg.link_window_s)
+        self._emergency = Episodes()
+        self._zone = Episodes()
+        self._adsb = Episodes()
+        self._feeds = FeedSilence(cfg.silent_s, cfg.clear_s)
         self._prev = TrackTable.empty()
         self._prev_nations = np.zeros(0, np.int64)  # bit mask of reporting nations per row
         self._nation_index: dict[bytes, int] = {}
@@ -194,6 +156,7 @@ class AlertEngine:
         self._last_key_stn = np.zeros(0, np.int64)  # ... that last fed each STN
         self._first_stn = np.zeros(0, np.int64)
         self._first_time = np.zeros(0)
+        self._fused_time = np.zeros(0)  # last epoch each STN was fused (not coasting)
 
     def counts(self) -> dict[str, int]:
         """Alerts raised so far by kind."""
@@ -225,16 +188,21 @@ class AlertEngine:
         identity: IdentityResult,
         feeds: Mapping[str, float] | None = None,
         adsb: AdsbFlags | None = None,
+        adsb_flagged: I64 | None = None,
     ) -> list[Alert]:
         """New alerts of this epoch (also kept in :attr:`alerts`).
 
         ``identity`` must be this epoch's (rows as in ``result.picture``); ``feeds`` maps
         feed names to the data time each was last heard; ``adsb`` the addresses the ADS-B
-        check newly flagged.
+        check newly flagged; ``adsb_flagged`` the addresses it holds flagged now
+        (:attr:`~airpicture.fusion.spoofing.SpoofingMonitor.flagged`: their episodes stay
+        open while they are, so a flag that clears and comes back within ``clear_s`` raises
+        nothing new).
         """
         pic, t = result.picture, float(result.time)
         if not np.array_equal(identity.stn, pic.track):
             raise ValueError("identity result does not belong to this epoch's picture")
+        self._links.update(pic.track, pic.state, ~np.isin(pic.track, self._prev.track), t)
         new: list[Alert] = []
         new += self._emergencies(pic, t)
         new += self._intrusions(pic, identity, t)
@@ -242,10 +210,7 @@ class AlertEngine:
         moved = self._last_key_stn[np.isin(self._last_keys, partner_keys)]
         new += self._lost(pic, t, int(np.bitwise_or.reduce(reporters)), moved)
         new += self._silence(result, t, feeds)
-        if adsb is not None and len(adsb.icao):
-            fresh = self._adsb.update(adsb.icao.astype(np.int64), t, self.config.clear_s)
-            keys = np.unique(adsb.icao.astype(np.int64))[fresh]
-            new += adsb_alerts(adsb.take(np.isin(adsb.icao, keys)), pic)
+        new += self._spoofed(pic, t, adsb, adsb_flagged)
         out = [a for a in new if self.ingest(a) is not None]
         self._remember(pic, t, reporters)
         stn = result.contributor_stn.astype(np.int64)
@@ -268,20 +233,37 @@ class AlertEngine:
         np.bitwise_or.at(masks, rows, np.left_shift(1, nation))
         return masks, (nation << 40) | result.contributor_track.astype(np.int64)
 
+    def _carried_on(self, keys: I64, fresh: I64, scale: int, episodes: Episodes,
+                    t: float) -> NDArray[np.bool_]:
+        """Which new episode ``keys`` (``stn * scale + subject``) continue an open episode of
+        the same subject on a linked track (successor or companion: the same object under
+        another number). Of linked tracks whose episodes start together, the lowest number
+        raises the alert."""
+        stn, subject = keys // scale, keys % scale
+        index, partner = self._links.partners(stn, t)
+        other = partner * scale + subject[index]
+        is_open = np.isin(other, episodes.open_keys(t, self.config.clear_s))
+        earlier = ~np.isin(other, fresh) | (partner < stn[index])
+        out = np.zeros(len(keys), bool)
+        out[index[is_open & earlier]] = True
+        return out
+
     def _emergencies(self, pic: TrackTable, t: float) -> list[Alert]:
         m3 = pic.mode3a.astype(np.int64)
         rows = np.flatnonzero(np.isin(m3, EMERGENCY_CODES))
         keys = pic.track[rows].astype(np.int64) * 0o10000 + m3[rows]
         fresh = self._emergency.update(keys, t, self.config.clear_s)
+        started = np.unique(keys)[fresh]
+        started = started[~self._carried_on(started, started, 0o10000, self._emergency, t)]
         out = []
-        for key in np.unique(keys)[fresh]:  # only the new episodes
+        for key in started:  # only the new episodes
             i = int(rows[np.flatnonzero(keys == key)[0]])
             code = int(key % 0o10000)
             out.append(Alert(
-                id=_alert_id(EMERGENCY, f"{int(pic.track[i])}/{code:04o}", t), kind=EMERGENCY,
+                id=alert_id(EMERGENCY, f"{int(pic.track[i])}/{code:04o}", t), kind=EMERGENCY,
                 time=t, reason=f"squawk {code:04o}",
-                explanation=(f"{_describe(pic, i)} squawks {code:04o}: {_EMERGENCY_TEXT[code]}, "
-                             f"at {_where(pic.state[i, :3])}"),
+                explanation=(f"{describe(pic, i)} squawks {code:04o}: {EMERGENCY_TEXT[code]}, "
+                             f"at {where(pic.state[i, :3])}"),
                 stn=int(pic.track[i]),
             ))
         return out
@@ -292,12 +274,14 @@ class AlertEngine:
         noncoop = (pic.icao < 0) & (pic.mode3a < 0)
         hostile = np.isin(ident.code, [SUSPECT, HOSTILE])
         rows = np.flatnonzero(noncoop | hostile)
-        inside = self.zones.inside(pic.state[rows, :3])
+        inside = self._inside(pic.state[rows, :3], pic.covariance[rows, :3, :3])
         r, z = np.nonzero(inside)
         keys = pic.track[rows[r]].astype(np.int64) * 65536 + z
         fresh = self._zone.update(keys, t, self.config.clear_s)
+        started = np.unique(keys)[fresh]
+        started = started[~self._carried_on(started, started, 65536, self._zone, t)]
         out = []
-        for key in np.unique(keys)[fresh]:
+        for key in started:
             i = int(rows[r[np.flatnonzero(keys == key)[0]]])
             k = int(key % 65536)
             name = self.zones.names[k]
@@ -305,17 +289,42 @@ class AlertEngine:
             if hostile[i] and ident.code[np.flatnonzero(ident.stn == pic.track[i])[0]] == HOSTILE:
                 what = "hostile"
             out.append(Alert(
-                id=_alert_id(ZONE_INTRUSION, f"{int(pic.track[i])}/{name}", t),
+                id=alert_id(ZONE_INTRUSION, f"{int(pic.track[i])}/{name}", t),
                 kind=ZONE_INTRUSION, time=t, reason=f"{what} track entered zone {name}",
                 explanation=(
-                    f"{_describe(pic, i)}, {what}, is inside protected zone {name} "
+                    f"{describe(pic, i)}, {what}, is inside protected zone {name} "
                     f"(altitude band {self.zones.min_alt[k]:.0f}-{self.zones.max_alt[k]:.0f} m) "
-                    f"at {_where(pic.state[i, :3])}, "
+                    f"at {where(pic.state[i, :3])}, "
                     f"{np.linalg.norm(pic.state[i, 3:]):.0f} m/s"
                 ),
                 stn=int(pic.track[i]),
             ))
         return out
+
+    def _inside(self, pos: F64, cov: F64) -> NDArray[np.bool_]:
+        """``(N, Z)``: whether ECEF positions ``(N, 3)`` with covariances ``(N, 3, 3)`` are
+        inside each zone by ``zone_margin_sigma`` of their east/north (the larger) and up
+        standard deviations."""
+        rot = ecef2enu_rotation(ecef2geodetic(pos).reshape(-1, 3)[:, :2])  # ECEF -> ENU
+        var = np.diagonal(rot @ cov @ rot.transpose(0, 2, 1), axis1=1, axis2=2)
+        s = self.config.zone_margin_sigma * np.sqrt(np.maximum(var, 0.0))
+        enu = np.zeros((len(pos), 7, 3))  # the position, then E, W, N, S, up and down of it
+        horizontal = s[:, :2].max(axis=1)[:, None, None]
+        enu[:, 1:5, :2] = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]) * horizontal
+        enu[:, 5:, 2] = np.array([1.0, -1.0]) * s[:, None, 2]
+        points = pos[:, None, :] + np.einsum("nji,nkj->nki", rot, enu)  # R^T enu
+        inside = self.zones.inside(points.reshape(-1, 3)).reshape(len(pos), 7, len(self.zones))
+        return np.asarray(inside.all(axis=1))
+
+    def _spoofed(self, pic: TrackTable, t: float, adsb: AdsbFlags | None,
+                 flagged: I64 | None) -> list[Alert]:
+        adsb = adsb if adsb is not None else AdsbFlags.empty()
+        held = np.zeros(0, np.int64) if flagged is None else np.asarray(flagged, np.int64)
+        keys = np.unique(np.concatenate([adsb.icao.astype(np.int64), held]))
+        if keys.size == 0:
+            return []
+        fresh = self._adsb.update(keys, t, self.config.clear_s)
+        return adsb_alerts(adsb.take(np.isin(adsb.icao, keys[fresh])), pic)
 
     def _lost(self, pic: TrackTable, t: float, reporting: int, moved: I64) -> list[Alert]:
         prev, cfg = self._prev, self.config
@@ -323,11 +332,18 @@ class AlertEngine:
                               & ((self._prev_nations & reporting) != 0))
         if gone.size == 0 or self.coverage is None:
             return []
+        # A successor or companion, or a track with its address, still holds the object.
+        index, partner = self._links.partners(prev.track[gone].astype(np.int64), t)
+        carried = (prev.icao[gone] >= 0) & np.isin(prev.icao[gone], pic.icao)
+        carried[index[np.isin(partner, pic.track)]] = True
+        gone = gone[~carried]
         x, _ = predict_cv(prev.state, prev.covariance, t - prev.time[gone], 0.0, gone)
         pos = x[:, :3]
-        first = self._first_time[np.searchsorted(self._first_stn, prev.track[gone])]
+        at = np.searchsorted(self._first_stn, prev.track[gone])
+        first, fused = self._first_time[at], self._fused_time[at]
         height = ecef2geodetic(pos).reshape(-1, 3)[:, 2]
-        ok = (t - first >= cfg.min_track_age_s) & (height >= cfg.min_lost_height_m)
+        held_s = max(cfg.min_track_age_s, cfg.clear_s)  # held again clear_s: a new episode
+        ok = (t - first >= held_s) & (height >= cfg.min_lost_height_m)
         if len(pic):
             d, _ = cKDTree(pic.state[:, :3]).query(pos, k=1)
             ok &= d > cfg.lost_gap_m
@@ -337,11 +353,12 @@ class AlertEngine:
             i = int(gone[j])
             stn = int(prev.track[i])
             out.append(Alert(
-                id=_alert_id(TRACK_LOST, str(stn), t), kind=TRACK_LOST, time=t,
+                id=alert_id(TRACK_LOST, str(stn), t), kind=TRACK_LOST, time=t,
                 reason="track lost inside coverage",
-                explanation=(f"{_describe(prev, i)} was lost at {_where(pos[j])} (last held "
-                             f"{t - float(prev.time[i]):.0f} s ago), inside radar coverage, "
-                             "with no other track nearby"),
+                explanation=(f"{describe(prev, i)} was lost at {where(pos[j])} (held "
+                             f"{t - first[j]:.0f} s, coasting the last {t - fused[j]:.0f} s), "
+                             "inside radar coverage, with no other track nearby and none "
+                             "that took it over"),
                 stn=stn,
             ))
         return out
@@ -354,35 +371,32 @@ class AlertEngine:
                 heard[f"partner:{n.decode()}"] = t
         if feeds:
             heard.update(feeds)
-        for name, when in heard.items():
-            last, alerted = self._feeds.get(name, (-np.inf, False))
-            if when > last:
-                self._feeds[name] = (when, alerted and t - when > self.config.silent_s)
         out = []
-        for name in sorted(self._feeds):
-            last, alerted = self._feeds[name]
-            if not alerted and t - last > self.config.silent_s:
-                self._feeds[name] = (last, True)
-                out.append(Alert(
-                    id=_alert_id(FEED_SILENT, name, t), kind=FEED_SILENT, time=t,
-                    reason=f"{name} silent",
-                    explanation=f"nothing heard from {name} for {t - last:.0f} s "
-                                f"(since data time {last:.1f})",
-                    source=name,
-                ))
+        for name, last in self._feeds.update(heard, t):
+            out.append(Alert(
+                id=alert_id(FEED_SILENT, name, t), kind=FEED_SILENT, time=t,
+                reason=f"{name} silent",
+                explanation=f"nothing heard from {name} for {t - last:.0f} s "
+                            f"(since data time {last:.1f})",
+                source=name,
+            ))
         return out
 
     def _remember(self, pic: TrackTable, t: float, nations: I64) -> None:
-        """First-seen times of this epoch's tracks (sorted by STN), the picture itself and
-        who reported each track last (coasting tracks keep their last reporters)."""
+        """First-seen and last-fused times of this epoch's tracks (sorted by STN), the
+        picture itself and who reported each track last (coasting tracks keep their last
+        reporters)."""
         first = np.full(len(pic), t)
+        fused = np.where(pic.status == _COASTING, -np.inf, t)
         if len(self._first_stn):
             pos = np.clip(np.searchsorted(self._first_stn, pic.track), 0, len(self._first_stn) - 1)
             known = self._first_stn[pos] == pic.track
             first[known] = self._first_time[pos[known]]
+            fused[known] = np.maximum(fused[known], self._fused_time[pos[known]])
         if len(self._prev):
             pos = np.clip(np.searchsorted(self._prev.track, pic.track), 0, len(self._prev) - 1)
             held = (self._prev.track[pos] == pic.track) & (nations == 0)
             nations = np.where(held, self._prev_nations[pos], nations)
-        self._first_stn, self._first_time = pic.track.astype(np.int64), first
+        self._first_stn = pic.track.astype(np.int64)
+        self._first_time, self._fused_time = first, fused
         self._prev, self._prev_nations = pic, nations
