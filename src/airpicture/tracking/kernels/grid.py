@@ -103,11 +103,7 @@ def ball_pairs(
         if visits * 4.0 > M:
             for j in range(M):
                 if _close(tracks, i, plots, j, rt + p_radius[j]):
-                    if n_out == len(out_t):
-                        out_t, out_p = _grow(out_t, out_p)
-                    out_t[n_out] = i
-                    out_p[n_out] = j
-                    n_out += 1
+                    out_t, out_p, n_out = _push(out_t, out_p, n_out, i, j)
             continue
         cidx[:] = c_lo
         while True:
@@ -117,11 +113,7 @@ def ball_pairs(
             for s in range(start[c], start[c + 1]):
                 j = order[s]
                 if _close(tracks, i, plots, j, rt + p_radius[j]):
-                    if n_out == len(out_t):
-                        out_t, out_p = _grow(out_t, out_p)
-                    out_t[n_out] = i
-                    out_p[n_out] = j
-                    n_out += 1
+                    out_t, out_p, n_out = _push(out_t, out_p, n_out, i, j)
             a = d - 1  # odometer over the cell box
             while a >= 0:
                 cidx[a] += 1
@@ -144,9 +136,14 @@ def _close(tracks: Array, i: int, plots: Array, j: int, reach: float) -> bool:
 
 
 @numba.njit(cache=True)
-def _grow(a: Index, b: Index) -> tuple[Index, Index]:
-    na = np.empty(2 * len(a), np.intp)
-    nb = np.empty(2 * len(b), np.intp)
-    na[: len(a)] = a
-    nb[: len(b)] = b
-    return na, nb
+def _push(a: Index, b: Index, n: int, i: int, j: int) -> tuple[Index, Index, int]:
+    """Append the pair ``(i, j)`` at row ``n`` of ``a``, ``b`` (doubled when full)."""
+    if n == len(a):
+        na = np.empty(2 * len(a), np.intp)
+        nb = np.empty(2 * len(b), np.intp)
+        na[: len(a)] = a
+        nb[: len(b)] = b
+        a, b = na, nb
+    a[n] = i
+    b[n] = j
+    return a, b, n + 1
