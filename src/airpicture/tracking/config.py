@@ -67,8 +67,16 @@ class TrackerConfig:
     turn_rates : tuple of float
         Turn rates (rad/s) of the IMM's coordinated-turn models besides CV; empty for CV alone.
     q_cv, q_ct : float
-        Acceleration spectral densities (m^2/s^3) of the CV and turn models (the turn models'
-        covers turns between their rates and straight flight: a 2 g turn on a 5-10 s radar).
+        Acceleration spectral densities (m^2/s^3) of the CV and turn models. The turn models
+        also cover the turns between their rates and straight flight: a 2 g turn at 250 m/s
+        (0.078 rad/s) misses the predictions of a 10 s radar by ``|omega - omega_j| v T^2 / 2``,
+        980 m for CV and 520 m for 0.12 rad/s; ``q_ct = 200`` gives the turn model a position
+        sigma ``sqrt(q_ct T^3 / 3)`` of 260 m per axis and a velocity sigma ``sqrt(q_ct T)`` of
+        45 m/s over those 10 s, so the plot stays in its gate and the velocity follows. With
+        +-0.15 rad/s and 50 m^2/s^3 neither model gated the plots once the mode sequence had
+        drifted (at the end of the turn) and the track was lost in half the runs. ``q_ct`` also
+        sets the reach of every track's pre-gate
+        (:func:`airpicture.tracking.kernels.track_balls`).
     cv_sojourn_s, turn_sojourn_s : float
         Mean time (s) the IMM stays in the constant-velocity mode and in a turn mode (a turn
         ends in CV; see :mod:`airpicture.tracking.imm`). Sojourns as short as a 10 s revisit
@@ -111,9 +119,9 @@ class TrackerConfig:
     sensors: Sequence[SensorInfo]
     nation: str = ""
     params: Mapping[str, SensorParams] = dataclasses.field(default_factory=dict)
-    turn_rates: tuple[float, ...] = (0.15, -0.15)
+    turn_rates: tuple[float, ...] = (0.12, -0.12)
     q_cv: float = 1.0
-    q_ct: float = 50.0
+    q_ct: float = 200.0
     cv_sojourn_s: float = 60.0
     turn_sojourn_s: float = 20.0
     gate_probability: float = 0.9995

@@ -8,7 +8,7 @@ probability ``1 - exp(-|dt| / tau_turn)``, for CV only (``tau`` the mean sojourn
 turn never becomes another turn within one step: a reversal passes through CV. With position
 plots ``T`` seconds apart, a turn at ``omega`` predicts a chord ``omega T / 2`` off its
 velocity, so alternating left and right turns (a zig-zag) fit a straight flight's plots as
-well as CV does, with a velocity ``omega T / 2`` off the truth (43 degrees for 0.15 rad/s on a
+well as CV does, with a velocity ``omega T / 2`` off the truth (34 degrees for 0.12 rad/s on a
 10 s radar); a chain that lets a turn reverse at every step settles in that alias, and the
 velocity estimate flips from scan to scan. Then::
 

@@ -28,7 +28,7 @@ def track_balls(
 ) -> tuple[Array, Array]:
     """Predicted positions ``(N, 3)`` at ``t_ref`` and gate radii ``(N,)`` (m) of tracks.
 
-    ``radius = k (s_pos + s_vel (|dt| + half_span) + sqrt(q |dt|^3)) + speed half_span
+    ``radius = k sqrt((s_pos + s_vel (|dt| + half_span))^2 + q |dt|^3) + speed half_span
     + MARGIN_M`` from the IMM-combined estimate; deleted (free) rows get radius -1.
     """
     return kernels.track_balls(tracks.xc, tracks.pos_var, tracks.vel_var, tracks.time,

@@ -235,10 +235,12 @@ def track_balls(
 ) -> tuple[Array, Array]:
     """Positions at ``t_ref`` and pre-gate radii (m) of tracks; ``-1`` radius for dead rows.
 
-    ``radius = k (s_pos + s_vel (|dt| + half_span) + sqrt(q |dt|^3)) + speed half_span
+    ``radius = k sqrt((s_pos + s_vel (|dt| + half_span))^2 + q |dt|^3) + speed half_span
     + margin`` from the IMM-combined estimate ``xc (N, 6)``, ``s_pos``, ``s_vel`` the roots of
     the traces ``pos_var``, ``vel_var`` of its position and velocity covariances
-    (:func:`summarise`).
+    (:func:`summarise`): the root of the trace of the predicted position covariance is at most
+    ``s_pos + s_vel |dt|`` without process noise (Cauchy-Schwarz), and the white-acceleration
+    noise of density ``q`` (m^2/s^3) adds ``q |dt|^3`` to that trace, independently.
     """
     N = xc.shape[0]
     pos = np.zeros((N, 3))
@@ -251,8 +253,8 @@ def track_balls(
         for a in range(3):
             pos[i, a] = xc[i, a] + xc[i, a + 3] * dt
         span = abs(dt) + half_span
-        radius[i] = (k * (math.sqrt(pos_var[i]) + math.sqrt(vel_var[i]) * span
-                          + math.sqrt(q * abs(dt) ** 3)) + speed * half_span + margin)
+        drift = math.sqrt(pos_var[i]) + math.sqrt(vel_var[i]) * span
+        radius[i] = k * math.sqrt(drift * drift + q * abs(dt) ** 3) + speed * half_span + margin
     return pos, radius
 
 
