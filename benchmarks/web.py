@@ -25,8 +25,9 @@ Measured after the page has applied its first updates, in two phases of ``--seco
   ``rendered_fps_still`` its render passes, ``browser_cpu_ms_per_frame_still`` the browser's
   CPU per render pass there (a picture update's whole cost: decoding, panels, drawing).
 - ``fps_map_only``, ``browser_cpu_ms_per_frame_map_only``: moving again (at most 10 s) with
-  the tracks layer hidden: what MapLibre's own map (land, coast, borders; the sea is the
-  page's background) costs, so the tracks' share of a frame is the difference.
+  the symbols taken out of the track layer (the updates' moves then find none): what the map
+  itself (land, coast, borders, drawn by the same layer through its frame cache; the sea is
+  the page's background) costs, so the tracks' share of a frame is the difference.
 - ``browser_cpu_ms_per_frame``: CPU time of all Chromium processes (utime + stime from
   ``/proc``, every thread, SwiftShader's included) per rendered frame in the moving phase:
   the cost of a frame independent of how busy the machine is.
@@ -289,7 +290,8 @@ def run(n: int, seconds: float, period_s: float, direct: bool = False) -> dict[s
             browser0 = _chromium_cpu_s()
             still = page.evaluate(COUNT_FRAMES, [seconds, False])
             still_cpu = _chromium_cpu_s() - browser0
-            page.evaluate("() => window.cop.map.setLayoutProperty('tracks', 'visibility', 'none')")
+            page.evaluate("() => { window.cop.layer.tracks.clear(); "
+                          "window.cop.map.triggerRepaint(); }")
             browser0 = _chromium_cpu_s()
             bare = page.evaluate(COUNT_FRAMES, [min(seconds, 10.0), True])
             bare_cpu = _chromium_cpu_s() - browser0

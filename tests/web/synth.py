@@ -71,3 +71,21 @@ def frame(k: int) -> PictureSnapshot:
 
 def synthetic_source(frames: int = 3) -> RecordedSource:
     return RecordedSource([frame(k) for k in range(frames)], SENSORS)
+
+
+def crowd_source(n: int, frames: int = 2) -> RecordedSource:
+    """``n`` tracks on a grid over the Philippine Sea (STN 1000..), no local tracks."""
+    cov = np.diag([300.0**2, 200.0**2, 100.0**2, 10.0, 10.0, 10.0]).ravel().tolist()
+    side = int(np.ceil(np.sqrt(n)))
+
+    def snapshot(k: int) -> PictureSnapshot:
+        t = T0 + k
+        tracks = [SystemTrack(stn=1000 + i, time=t, state=_state(5.0 + 0.5 * (i // side),
+                                                                  125.0 + 0.5 * (i % side),
+                                                                  9_000.0, t),
+                              covariance=cov, status=TrackStatus.CONFIRMED, quality=0.9,
+                              nations=["JPN"])
+                  for i in range(n)]
+        return PictureSnapshot(epoch=round(t), time=t, hash=f"c{k}", tracks=tracks)
+
+    return RecordedSource([snapshot(k) for k in range(frames)], SENSORS)

@@ -6,122 +6,32 @@ from __future__ import annotations
 import math
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image, ImageChops
+from PIL import ImageChops
 
-from airpicture.web.app import NODE_MODULES
 from airpicture.web.recording import RecordedSource
-from airpicture.web.server import ServerHandle, start_server
+from tests.web.pagekit import (
+    ARTIFACTS,
+    CHROMIUM,
+    FILL,
+    PAGE_MARKS,
+    Cop,
+    fill_share,
+    map_pixels,
+    open_page,
+)
 from tests.web.synth import synthetic_source
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test extra")
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync",
-        "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-TIMEOUT_MS = 60_000
-# MIL-STD-2525C fill colours (light) of the standard identities, sRGB: what the symbols'
-# frames are filled with (pending and unknown share yellow, friend and assumed friend blue).
-FILL = {"pending": (255, 255, 128), "unknown": (255, 255, 128),
-        "assumed_friend": (128, 224, 255), "friend": (128, 224, 255),
-        "neutral": (170, 255, 170), "suspect": (255, 128, 128), "hostile": (255, 128, 128)}
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install "
-                       "chromium; ./dev test installs it)"),
-    pytest.mark.skipif(not (NODE_MODULES / "maplibre-gl").is_dir(),
-                       reason="npm packages missing (./dev test runs npm ci there)"),
-]
-
-
-class Cop:
-    """The page, its server and its source, with the console messages collected."""
-
-    def __init__(self, page: Any, server: ServerHandle, source: RecordedSource) -> None:
-        self.page = page
-        self.server = server
-        self.source = source
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
-        page.on("request", self._local_only)
-
-    def _local_only(self, request: Any) -> None:
-        if not (request.url.startswith(self.server.url) or request.url.startswith("data:")
-                or request.url.startswith("blob:")):
-            self.errors.append(f"request off this server: {request.url}")
-
-    def api(self, path: str, **params: Any) -> Any:
-        r = httpx.get(self.server.url + path, params=params, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def js(self, expression: str, arg: Any = None) -> Any:
-        return self.page.evaluate(expression, arg)
-
-    def settle(self, applied_more_than: int | None = None) -> None:
-        """Wait until the page applied an update (if given) and the map is idle."""
-        if applied_more_than is not None:
-            self.page.wait_for_function(f"window.cop.applied > {applied_more_than}",
-                                        timeout=TIMEOUT_MS)
-        self.js("() => window.cop.idle()")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser: Any, source: RecordedSource) -> Iterator[Cop]:
-    server = start_server(source, "127.0.0.1", 0)
-    page = browser.new_page(viewport={"width": 1400, "height": 850})
-    try:
-        page.set_default_timeout(TIMEOUT_MS)
-        c = Cop(page, server, source)
-        page.goto(server.url)
-        page.wait_for_function("window.cop && window.cop.ready", timeout=TIMEOUT_MS)
-        yield c
-    finally:
-        page.close()
-        server.stop()
+pytestmark = PAGE_MARKS
 
 
 @pytest.fixture(scope="module")
 def cop(browser: Any, recording: RecordedSource) -> Iterator[Cop]:
-    yield from _open(browser, RecordedSource(recording.frames, recording.sensors(), position=10))
-
-
-def _map_pixels(cop: Cop, name: str = "map.png") -> tuple[Image.Image, dict[str, float]]:
-    """A screenshot of the map (RGB) and the map's box on the page (CSS px = pixels)."""
-    box = cop.page.locator("#map").bounding_box()
-    path = ARTIFACTS / name
-    ARTIFACTS.mkdir(exist_ok=True)
-    cop.page.screenshot(path=str(path), clip=box)
-    return Image.open(path).convert("RGB"), box
-
-
-def _fill_share(image: Image.Image, x: float, y: float, rgb: tuple[int, int, int],
-                half: int = 4, tol: int = 14) -> float:
-    """Share of the pixels in the (2 half + 1)^2 square at (x, y) within ``tol`` of ``rgb``."""
-    hits = total = 0
-    for dx in range(-half, half + 1):
-        for dy in range(-half, half + 1):
-            p = image.getpixel((round(x) + dx, round(y) + dy))
-            assert isinstance(p, tuple)
-            total += 1
-            hits += all(abs(int(a) - b) <= tol for a, b in zip(p, rgb, strict=True))
-    return hits / total
+    source = RecordedSource(recording.frames, recording.sensors(), position=10)
+    yield from open_page(browser, source)
 
 
 def test_page_loads_and_shows_every_track_as_a_symbol(cop: Cop) -> None:
@@ -308,14 +218,14 @@ def test_symbols_are_drawn_in_their_identity_colours(cop: Cop) -> None:
     cop.page.wait_for_function("(w) => Object.entries(w).every(([k, i]) => "
                                "window.cop.state.tracks.get(k).identity === i)", arg=wanted)
     cop.settle()
-    image, box = _map_pixels(cop)
+    image, box = map_pixels(cop)
     for key, identity in wanted.items():
         p = cop.js("(k) => window.cop.screenPosition(k)", key)
         x, y = p["x"] - box["x"], p["y"] - box["y"]
-        assert _fill_share(image, x, y, FILL[identity]) > 0.8, (key, identity)
+        assert fill_share(image, x, y, FILL[identity]) > 0.8, (key, identity)
         for other in set(FILL.values()) - {FILL[identity]}:
-            assert _fill_share(image, x, y, other) == 0.0, (key, identity, other)
-    blank = _fill_share(image, 3, box["height"] / 2, FILL["pending"], half=2)
+            assert fill_share(image, x, y, other) == 0.0, (key, identity, other)
+    blank = fill_share(image, 3, box["height"] / 2, FILL["pending"], half=2)
     assert blank == 0.0
     cop.page.check("#ly-labels")
 
@@ -327,11 +237,11 @@ def test_the_frame_cache_draws_what_a_fresh_frame_draws(cop: Cop) -> None:
     try:
         cop.settle()
         assert cop.js("() => window.cop.layer.exact && !!window.cop.layer.frame")
-        cached, _ = _map_pixels(cop, "map-cached.png")
+        cached, _ = map_pixels(cop, "map-cached.png")
         cop.js("() => { window.cop.layer.useCache = false; }")
         cop.settle()
         assert cop.js("() => window.cop.layer.frame") is None
-        direct, _ = _map_pixels(cop, "map-direct.png")
+        direct, _ = map_pixels(cop, "map-direct.png")
     finally:
         cop.js("() => { window.cop.layer.useCache = true; }")
         cop.page.check("#ly-labels")
@@ -365,24 +275,24 @@ def test_a_pan_or_zoom_drawn_from_the_frame_cache_keeps_every_symbol_in_place(co
                     and 60 < p["y"] - box["y"] < box["height"] - 60
                     and min(math.dist((p["x"], p["y"]), (q["x"], q["y"]))
                             for j, q in pos.items() if j != k) > 26]
-        rest, box = _map_pixels(cop, "map-rest.png")
+        rest, box = map_pixels(cop, "map-rest.png")
         colour: dict[str, tuple[int, int, int]] = {}
         for key in isolated:  # each symbol's fill colour at rest, where its centre is uniform
             x, y = pos[key]["x"] - box["x"], pos[key]["y"] - box["y"]
             c = rest.getpixel((round(x), round(y)))
             assert isinstance(c, tuple)
             rgb = (int(c[0]), int(c[1]), int(c[2]))
-            if _fill_share(rest, x, y, rgb, half=3) > 0.8:
+            if fill_share(rest, x, y, rgb, half=3) > 0.8:
                 colour[key] = rgb
         assert len(colour) >= 4
         for move in ("pan", "zoom"):
             shown = cop.js(FRAME_SHOWN, move)
             assert shown == {"exact": False, "fresh": 0}, move
-            image, box = _map_pixels(cop, f"map-{move}.png")
+            image, box = map_pixels(cop, f"map-{move}.png")
             for key, rgb in colour.items():
                 p = cop.js("(k) => window.cop.screenPosition(k)", key)
                 x, y = p["x"] - box["x"], p["y"] - box["y"]
-                assert _fill_share(image, x, y, rgb, half=3) > 0.8, (move, key)
+                assert fill_share(image, x, y, rgb, half=3) > 0.8, (move, key)
         fresh = cop.js("() => window.cop.layer.fresh")
     finally:
         cop.js("() => { window.cop.layer.settleMs = 300; }")
@@ -396,7 +306,7 @@ def test_a_pan_or_zoom_drawn_from_the_frame_cache_keeps_every_symbol_in_place(co
 @pytest.fixture(scope="module")
 def synth(browser: Any) -> Iterator[Cop]:
     """The page on the small hand-placed picture (tests/web/synth.py)."""
-    yield from _open(browser, synthetic_source())
+    yield from open_page(browser, synthetic_source())
 
 
 def test_tracks_across_the_antimeridian_are_drawn_side_by_side(synth: Cop) -> None:
@@ -408,9 +318,9 @@ def test_tracks_across_the_antimeridian_are_drawn_side_by_side(synth: Cop) -> No
     east, west = (c.js("(k) => window.cop.screenPosition(k)", k) for k in ("S101", "S102"))
     per_degree = 512 * 2**5 / 360  # Web Mercator pixels per degree of longitude at zoom 5
     assert west["x"] - east["x"] == pytest.approx(per_degree, abs=1.5)
-    image, box = _map_pixels(c)
+    image, box = map_pixels(c)
     for p in (east, west):
-        assert _fill_share(image, p["x"] - box["x"], p["y"] - box["y"], FILL["pending"]) > 0.8
+        assert fill_share(image, p["x"] - box["x"], p["y"] - box["y"], FILL["pending"]) > 0.8
     assert c.js("() => window.cop.visibleCount()") >= 2
     c.page.mouse.click(west["x"], west["y"])
     c.page.wait_for_function("window.cop.state.selected === 'S102'")

@@ -2,13 +2,14 @@
 // Everything it loads comes from this server (the npm packages are served from node_modules).
 // The page's scripts share one global scope, loaded in this order: atlas.js (symbol images),
 // mercator.js, glutil.js, layerdata.js (the layer's coordinates, GL helpers, typed arrays),
-// framecache.js (its frame cache), tracklayer.js (the custom WebGL layer: symbols, ellipses,
-// leaders, trails), overlay.js (their line geometry, labels), panels.js (side panels), this
-// file (map, data flow, start).
-// Basemap and coverage are GeoJSON sources (static); the tracks never are: a delta updates
-// the layer's typed arrays in place and asks for one repaint.
-/* global maplibregl, TrackLayer, atlasCells, drawLabels, buildLines, loadStatus, loadAlerts,
-   loadDetail, showHead, loadHistory, scheduleTable, wireControls */
+// framecache.js (its frame cache), shapes.js and basemap.js (polygons and lines; land,
+// coast, borders), tracklayer.js (the custom WebGL layer: basemap, coverage, symbols,
+// ellipses, leaders, trails), overlay.js (their line geometry, labels), panels.js (side
+// panels), feed.js (data flow: WebSocket, replay, views), this file (state, map, start).
+// The map has no GeoJSON sources: basemap, coverage and tracks are the custom layer's own
+// geometry; a delta updates the layer's typed arrays in place and asks for one repaint.
+/* global maplibregl, TrackLayer, Shapes, atlasCells, drawLabels, buildLines, loadStatus,
+   loadDetail, scheduleTable, wireControls, setView, connect, loadTrails, subscribe */
 "use strict";
 
 const IDENTITIES = ["pending", "unknown", "assumed_friend", "friend", "neutral", "suspect",
@@ -79,7 +80,6 @@ const cop = (window.cop = {
 window.addEventListener("error", (e) => cop.errors.push(String(e.message)));
 
 let map = null;
-let socket = null;
 let detailTimer = null;
 
 // ---------------------------------------------------------------- helpers
@@ -89,6 +89,17 @@ const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<
   ">": "&gt;", '"': "&quot;" }[c]));
 const fmtTime = (t) => (t == null ? "–" : new Date(t * 1000).toISOString().slice(11, 19) + "Z");
 const nationColour = (n) => NATION_COLOURS[n] || "#c0c0c0";
+
+// An element's HTML, set only when it differs from what was set last: the panels are
+// re-rendered after every update (1 Hz), and unchanged HTML then costs no style, layout or
+// paint. True when it was set.
+const shownHTML = new WeakMap();
+function setHTML(el, html) {
+  if (shownHTML.get(el) === html) return false;
+  el.innerHTML = html;
+  shownHTML.set(el, html);
+  return true;
+}
 
 async function getJSON(url, options) {
   const r = await fetch(url, options);
@@ -104,41 +115,7 @@ function nearLon(lon) {
 
 // ---------------------------------------------------------------- map
 
-function emptyFC() { return { type: "FeatureCollection", features: [] }; }
-
-// The basemap: land, coast and borders from one source (one set of tile clipping masks a
-// frame; MapLibre draws a source's masks again for every layer whose source differs from the
-// last one's), Natural Earth 1:110M below BASEMAP_50M_ZOOM and 1:50M from there: at a
-// whole-region zoom the 1:50M coast is a dozen times the vertices for no visible detail.
-const BASEMAP_50M_ZOOM = 3;
-
-function addBasemap() {
-  const ranges = { "110m": { maxzoom: BASEMAP_50M_ZOOM }, "50m": { minzoom: BASEMAP_50M_ZOOM } };
-  const kind = (name) => ["==", ["get", "layer"], name];
-  for (const [res, zooms] of Object.entries(ranges)) {
-    const source = `basemap-${res}`;
-    map.addSource(source, { type: "geojson", data: `/api/basemap/all?resolution=${res}` });
-    // fill-antialias off: the coast line draws the land's outline anyway
-    map.addLayer({ id: `land-${res}`, type: "fill", source, ...zooms, filter: kind("land"),
-      paint: { "fill-color": "#223240", "fill-antialias": false } });
-    map.addLayer({ id: `coast-${res}`, type: "line", source, ...zooms, filter: kind("coast"),
-      paint: { "line-color": "#4f6b80", "line-width": 0.8 } });
-    // Solid, not dashed: a dashed line costs a pattern lookup per pixel, and with software GL
-    // the borders alone took a good part of a frame.
-    map.addLayer({ id: `borders-${res}`, type: "line", source, ...zooms, filter: kind("borders"),
-      paint: { "line-color": "#5b7385", "line-width": 0.6, "line-opacity": 0.8 } });
-  }
-}
-
 function addLayers() {
-  addBasemap();
-  map.addSource("coverage", { type: "geojson", data: emptyFC() });
-  map.addLayer({ id: "coverage-fill", type: "fill", source: "coverage",
-    layout: { visibility: "none" }, filter: ["==", ["get", "part"], "area"],
-    paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.05 } });
-  map.addLayer({ id: "coverage-line", type: "line", source: "coverage",
-    layout: { visibility: "none" }, filter: ["==", ["get", "part"], "edge"],
-    paint: { "line-color": ["get", "colour"], "line-opacity": 0.55, "line-width": 1 } });
   map.addLayer(layer);
   map.on("click", (e) => {
     const key = layer.pick(e.point.x, e.point.y, PICK_PX);
@@ -202,203 +179,6 @@ function refreshMap() {
   cop.applied += 1;
 }
 
-// ---------------------------------------------------------------- data flow
-
-function noteTrail(t) {
-  if (!state.live) return;
-  let trail = state.trails.get(t.key);
-  if (!trail) { trail = []; state.trails.set(t.key, trail); }
-  const last = trail[trail.length - 1];
-  if (!last || last[0] !== t.lon || last[1] !== t.lat) trail.push([t.lon, t.lat]);
-  if (trail.length > TRAIL_POINTS) trail.splice(0, trail.length - TRAIL_POINTS);
-}
-
-// A snapshot (replace) or JSON upserts; a snapshot's tracks take the slots 0..n-1.
-function applyTracks(list, replace, slots) {
-  if (replace) { state.tracks.clear(); state.slots = list.slice(); }
-  for (const [i, t] of list.entries()) {
-    state.tracks.set(t.key, t);
-    if (slots) state.slots[slots[i]] = t;
-    noteTrail(t);
-  }
-  if (replace) pointsReset(); else for (const t of list) layer.tracks.put(t.key, t.lon, t.lat, cellOf(t));
-}
-
-function removeTracks(keys) {
-  for (const k of keys) {
-    state.tracks.delete(k); state.trails.delete(k); layer.tracks.remove(k);
-  }
-}
-
-// A compact delta (binary frame, see airpicture/web/compact.py): remove, upsert, then the
-// moves, applied to the tracks and their features in place. Returns the header.
-function applyCompact(buf) {
-  const size = new DataView(buf).getUint32(0, true);
-  const head = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, size)));
-  if (head.view !== state.view || !state.live) return head;
-  const n = head.n;
-  let at = 4 + size + ((8 - ((4 + size) % 8)) % 8);
-  const time = new Float64Array(buf, at, n); at += 8 * n;
-  const slot = new Uint32Array(buf, at, n); at += 4 * n;
-  const col = {};
-  for (const [name] of head.columns) { col[name] = new Int32Array(buf, at, n); at += 4 * n; }
-  const scale = Object.fromEntries(head.columns);
-  removeTracks(head.remove);  // their slots are named by no move, until an upsert takes them
-  applyTracks(head.upsert, false, head.slots);
-  const { lat, lon, alt_m, fl, speed_kt, course_deg, vrate_ms, ell0, ell1, ell2, quality } = col;
-  for (let j = 0; j < n; j++) {
-    const t = state.slots[slot[j]];
-    if (!t) continue;
-    t.time = time[j];
-    t.lat = lat[j] / scale.lat; t.lon = lon[j] / scale.lon;
-    t.alt_m = alt_m[j] / scale.alt_m; t.fl = fl[j] / scale.fl;
-    t.speed_kt = speed_kt[j] / scale.speed_kt; t.course_deg = course_deg[j] / scale.course_deg;
-    t.vrate_ms = vrate_ms[j] / scale.vrate_ms;
-    t.ell = [ell0[j] / scale.ell0, ell1[j] / scale.ell1, ell2[j] / scale.ell2];
-    t.quality = quality[j] / scale.quality;
-    noteTrail(t);
-    layer.tracks.move(t.key, t.lon, t.lat);
-  }
-  return head;
-}
-
-function subscription() {
-  const msg = { type: "subscribe", view: state.view, bbox: null, alt_m: null, format: "compact" };
-  const lo = parseFloat($("fl-lo").value), hi = parseFloat($("fl-hi").value);
-  if (Number.isFinite(lo) || Number.isFinite(hi)) {
-    msg.alt_m = [Number.isFinite(lo) ? lo * 30.48 : -1000, Number.isFinite(hi) ? hi * 30.48 : 1e5];
-  }
-  if ($("ly-area").checked) {
-    const b = map.getBounds();
-    const wrap = (x) => ((((x + 180) % 360) + 360) % 360) - 180;
-    const span = b.getEast() - b.getWest();
-    if (span < 360) {
-      msg.bbox = [wrap(b.getWest()), Math.max(b.getSouth(), -90), wrap(b.getEast()),
-        Math.min(b.getNorth(), 90)];
-    }
-  }
-  return msg;
-}
-
-function subscribe() {
-  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(subscription()));
-}
-
-function connect() {
-  const proto = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${proto}://${location.host}/ws`);
-  socket.binaryType = "arraybuffer";
-  socket.onopen = subscribe;
-  socket.onmessage = (ev) => {
-    let msg;
-    if (ev.data instanceof ArrayBuffer) {
-      msg = applyCompact(ev.data);
-      if (msg.view !== state.view || !state.live) return;
-      msg = { type: msg.type, format: msg.format, epoch: msg.epoch, time: msg.time,
-        hash: msg.hash, view: msg.view, count: msg.count };
-    } else {
-      msg = JSON.parse(ev.data);
-      if (msg.type === "error") { console.warn("server:", msg.error); return; }
-      if (msg.view !== state.view || !state.live) return;
-      if (msg.type === "snapshot") {
-        applyTracks(msg.tracks, true);
-        delete msg.tracks;
-      } else if (msg.type === "delta") {
-        removeTracks(msg.remove);
-        applyTracks(msg.upsert, false);
-      }
-    }
-    state.head = msg;
-    showHead(msg);
-    noteLiveTime(msg.time);
-    refreshMap();
-    afterUpdate();
-    if (!cop.ready) firstFit();
-  };
-  socket.onclose = () => { setTimeout(connect, 2000); };
-}
-
-let sideTimer = null;
-function afterUpdate() {
-  if (sideTimer) return;
-  sideTimer = setTimeout(async () => {
-    sideTimer = null;
-    await Promise.all([loadStatus(), loadAlerts(), loadGhosts(), loadDetail()]);
-    cop.panelsLoaded += 1;
-  }, 300);
-}
-
-function firstFit() {
-  const tracks = [...state.tracks.values()];
-  if (tracks.length) {
-    let w = Infinity, e = -Infinity, s = Infinity, n = -Infinity;
-    const c = tracks.reduce((acc, t) => acc + t.lon, 0) / tracks.length;
-    for (const t of tracks) {
-      const x = t.lon + 360 * Math.round((c - t.lon) / 360);
-      w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, t.lat); n = Math.max(n, t.lat);
-    }
-    map.fitBounds([[w, s], [e, n]], { padding: 70, animate: false, maxZoom: 7 });
-  }
-  map.once("idle", () => { cop.ready = true; });
-}
-
-function noteLiveTime(t) {
-  if (state.live) $("slider-time").textContent = fmtTime(t);
-}
-
-async function loadGhosts() {
-  if (state.view === PICTURE) { state.ghosts = []; return; }
-  const url = state.live ? "/api/tracks?view=picture"
-    : `/api/replay?view=picture&time=${state.history[$("slider").value]}`;
-  const all = (await getJSON(url)).tracks;
-  const mine = new Set([...state.tracks.values()].map((t) => t.stn).filter((s) => s != null));
-  state.ghosts = all.filter((t) => !mine.has(t.stn));
-  refreshMap();
-}
-
-async function loadTrails() {
-  const trails = await getJSON(`/api/trails?view=${encodeURIComponent(state.view)}&seconds=180`);
-  state.trails = new Map(Object.entries(trails));
-}
-
-async function setView(name) {
-  if (name === state.view) return;
-  state.view = name;
-  state.tracks.clear();
-  state.slots = [];
-  pointsReset();
-  state.selected = null;
-  $("detail").classList.add("hidden");
-  $("view-hint").textContent = name === PICTURE
-    ? "The shared picture: every partner's releases, fused."
-    : `What ${name} alone would see; grey rings: tracks only the shared picture holds.`;
-  await loadTrails();
-  if (state.live) subscribe(); else await replayAt(Number($("slider").value));
-  await loadStatus();
-}
-
-// ---------------------------------------------------------------- replay
-
-async function replayAt(index) {
-  const t = state.history[index];
-  if (t == null) return;
-  const r = await getJSON(`/api/replay?view=${encodeURIComponent(state.view)}&time=${t}`);
-  applyTracks(r.tracks, true);
-  $("slider-time").textContent = fmtTime(r.time);
-  state.head = { ...r, type: "replay", count: r.tracks.length };
-  showHead(state.head);
-  refreshMap();
-  await loadGhosts();
-}
-
-function setLive(on) {
-  state.live = on;
-  $("live").classList.toggle("on", on);
-  $("mode").textContent = on ? "LIVE" : "REPLAY";
-  $("mode").className = `mode ${on ? "live" : "replay"}`;
-  if (on) { loadTrails().then(subscribe); }
-}
-
 // ---------------------------------------------------------------- selection
 
 function select(key, fly) {
@@ -411,10 +191,20 @@ function select(key, fly) {
 
 // ---------------------------------------------------------------- start
 
+// The sensors' coverage as the layer's shapes: each area (5 % of its nation's colour; areas
+// of sensors may overlap: a group each) and its edge (55 %).
 async function loadCoverage() {
   const doc = await getJSON("/api/coverage");
-  for (const f of doc.features) f.properties.colour = nationColour(f.properties.nation);
-  map.getSource("coverage").setData(doc);
+  const shapes = new Shapes();
+  for (const { properties, geometry } of doc.features) {
+    const rgb = [1, 3, 5].map((i) => parseInt(nationColour(properties.nation).slice(i, i + 2), 16));
+    if (properties.part === "area") shapes.group();
+    for (const part of geometry.coordinates) {
+      if (properties.part === "area") shapes.polygon(part, [...rgb, 13]);
+      else shapes.line(part, [...rgb, 140]);
+    }
+  }
+  layer.setCoverage(shapes, $("ly-coverage").checked);
   $("legend").innerHTML = [...new Set(doc.features.map((f) => f.properties.nation))].map((n) =>
     `<span><i style="display:inline-block;width:10px;height:10px;background:${nationColour(n)}"></i>${esc(n)}</span>`).join("");
 }
@@ -440,7 +230,8 @@ function skipHiddenSky(m) {
 function start() {
   map = new maplibregl.Map({
     container: "map",
-    style: { version: 8, sources: {}, layers: [] },  // the sea is #map's background (cop.css)
+    // the sea is #map's background (cop.css), the land the track layer's (basemap.js)
+    style: { version: 8, sources: {}, layers: [] },
     center: [150, 10], zoom: 2.3, attributionControl: false, fadeDuration: 0,
     renderWorldCopies: true, maxPitch: 60,
   });
@@ -450,7 +241,8 @@ function start() {
   wireControls();
   map.on("load", async () => {
     addLayers();
-    await Promise.all([loadStatus(), loadCoverage(), loadTrails()]);
+    await Promise.all([loadStatus(), loadCoverage(), loadTrails(), layer.basemap.load(getJSON)]);
+    map.triggerRepaint();  // the basemap is in
     connect();
   });
 }

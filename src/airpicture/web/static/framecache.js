@@ -11,9 +11,10 @@
 // recoloured or one has moved MOVE_PX since, when the lines change, when the bearing or
 // canvas size changes (a pitched map is drawn directly), when the view leaves the texture,
 // when the symbols' size in the texture (scaled with the zoom) is off by more than SIZE_SLACK
-// from what a fresh frame would draw (crowding), and once the camera has rested SETTLE_MS or
-// a frame repeats the last one's camera. Ghost rings and the selection ring are few and fixed
-// in size: the layer draws them live every frame.
+// from what a fresh frame would draw (crowding), when the shapes the layer draws under the
+// tracks change (the basemap's resolution, by zoom; coverage shown or hidden), and once the
+// camera has rested SETTLE_MS or a frame repeats the last one's camera. Ghost rings and the
+// selection ring are few and fixed in size: the layer draws them live every frame.
 /* global Mercator, GLUtil, LayerData */
 "use strict";
 
@@ -47,14 +48,15 @@ const FrameCache = (() => {
   const { FLOATS, LINE_BYTES } = LayerData;
 
   // A frame for a w x h canvas: a texture MARGIN wider on each side (less where the GL's
-  // largest texture is smaller) as a framebuffer's colour; null if the GL has none.
+  // largest texture is smaller) as a framebuffer's colour, with a stencil (the shapes'
+  // fills); null if the GL has none.
   function makeFrame(gl, w, h) {
     const largest = Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE),
       ...gl.getParameter(gl.MAX_VIEWPORT_DIMS));
     const m = Math.min(Math.round(MARGIN * Math.max(w, h)), Math.floor((largest - Math.max(w, h)) / 2));
     if (m < 0) return null;
     const f = { w, h, m, tw: w + 2 * m, th: h + 2 * m,
-      texture: gl.createTexture(), fbo: gl.createFramebuffer() };
+      texture: gl.createTexture(), fbo: gl.createFramebuffer(), stencil: gl.createRenderbuffer() };
     gl.bindTexture(gl.TEXTURE_2D, f.texture);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, f.tw, f.th, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
     // nearest texel: exact at rest (texel for pixel), crisp in a pan (within half a pixel),
@@ -63,12 +65,21 @@ const FrameCache = (() => {
     setFilter(gl, gl.NEAREST);
     gl.bindFramebuffer(gl.FRAMEBUFFER, f.fbo);
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, f.texture, 0);
+    gl.bindRenderbuffer(gl.RENDERBUFFER, f.stencil);
+    gl.renderbufferStorage(gl.RENDERBUFFER, gl.DEPTH_STENCIL, f.tw, f.th);
+    gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_STENCIL_ATTACHMENT, gl.RENDERBUFFER,
+      f.stencil);
     if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) {
-      gl.deleteFramebuffer(f.fbo);
-      gl.deleteTexture(f.texture);
+      deleteFrame(gl, f);
       return null;
     }
     return f;
+  }
+
+  function deleteFrame(gl, f) {
+    gl.deleteFramebuffer(f.fbo);
+    gl.deleteRenderbuffer(f.stencil);
+    gl.deleteTexture(f.texture);
   }
 
   // The frame cache of one layer. tracks, lines, fills: the layer's symbols and geometry
@@ -102,18 +113,18 @@ const FrameCache = (() => {
 
     drop(gl) {
       if (!this.frame) return;
-      gl.deleteFramebuffer(this.frame.fbo);
-      gl.deleteTexture(this.frame.texture);
+      deleteFrame(gl, this.frame);
       this.frame = null;
     }
 
     // Takes this frame's camera matrix m: why the frame is to be drawn afresh (the symbols
     // at px device px), or null when the cache will do. direct: the layer draws straight
-    // onto the map, without the cache (which it drops). linesDirty: the lines have changed.
-    check(gl, m, px, direct, linesDirty) {
+    // onto the map, without the cache (which it drops). changed: why the layer's geometry
+    // differs from the cached frame's ("lines", "shapes"), or null.
+    check(gl, m, px, direct, changed) {
       const still = this.lastMatrix !== null && sameMatrix(this.lastMatrix, m);
       this.lastMatrix = Float64Array.from(m);
-      const why = direct ? "direct" : this.redrawReason(gl, m, px, still, linesDirty);
+      const why = direct ? "direct" : this.redrawReason(gl, m, px, still, changed);
       if (why === null) {
         this.exact = sameMatrix(this.frame.matrix, m);
         if (!this.exact) this.settleLater();
@@ -125,13 +136,13 @@ const FrameCache = (() => {
     }
 
     // Why the frame cache will not do for this frame (see the top), or null when it will.
-    redrawReason(gl, m, px, still, linesDirty) {
+    redrawReason(gl, m, px, still, changed) {
       const f = this.frame;
       if (!f) return "first";
       if (f.w !== gl.drawingBufferWidth || f.h !== gl.drawingBufferHeight) return "resize";
       if (this.stale || (still && !this.exact)) return "settle";
       if (!this.unmoved(f, m)) return "tracks";
-      if (linesDirty) return "lines";
+      if (changed) return changed;
       if (f.bearing !== this.map.getBearing()) return "bearing";
       if (!this.covers(f, m)) return "view";
       const shown = f.px * 2 ** (this.map.getZoom() - f.zoom);
@@ -142,8 +153,9 @@ const FrameCache = (() => {
     // Draws the frame afresh (the texture made or resized as needed), for the canvas plus a
     // margin: the camera matrix scaled so that the canvas's clip square maps onto the
     // texture's inner part. content(fm, offsets, wrap, center) draws the layer's tracks
-    // (px device px) and lines under matrix fm. False where the GL has no such texture.
-    draw(gl, matrix, px, content) {
+    // (px device px), lines and shapes under matrix fm; boxes: where the shapes fill
+    // (mercator x0, y0, x1, y1 each). False where the GL has no such texture.
+    draw(gl, matrix, px, content, boxes) {
       const w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
       let f = this.frame;
       if (!f || f.w !== w || f.h !== h) {
@@ -173,7 +185,7 @@ const FrameCache = (() => {
       gl.clear(gl.COLOR_BUFFER_BIT);
       blendOver(gl);
       content(fm, offsets, wrap, f.center);
-      this.buildQuads(gl, f, fm, offsets, wrap, px);
+      this.buildQuads(gl, f, fm, offsets, wrap, px, boxes);
       f.version = this.tracks.version;
       f.layout = this.tracks.layout;
       f.positions = this.tracks.data.slice(0, this.tracks.used * FLOATS);
@@ -198,9 +210,10 @@ const FrameCache = (() => {
     }
 
     // The frame cache is drawn only where it holds something: the texture's TILE x TILE
-    // squares that a symbol (px wide), a line or a triangle touches, as rows of runs, each
-    // a rectangle of two triangles with its mercator corners and texture coordinates.
-    buildQuads(gl, f, fm, offsets, wrap, px) {
+    // squares that a symbol (px wide), a line, a triangle or a shape's box touches, as rows
+    // of runs, each a rectangle of two triangles with its mercator corners and texture
+    // coordinates.
+    buildQuads(gl, f, fm, offsets, wrap, px, boxes) {
       const cols = Math.ceil(f.tw / TILE), rows = Math.ceil(f.th / TILE);
       const used = new Uint8Array(cols * rows);
       const mark = (ax, ay, bx, by) => {  // a box in texture px (from the bottom left)
@@ -233,6 +246,13 @@ const FrameCache = (() => {
             }
             mark(ax - 1, ay - 1, bx + 1, by + 1);
           }
+        }
+      }
+      for (let i = 0; i < boxes.length; i += 4) {
+        for (const k of offsets) {
+          const xs = [tx(boxes[i] + k, boxes[i + 1]), tx(boxes[i + 2] + k, boxes[i + 3])];
+          const ys = [ty(boxes[i] + k, boxes[i + 1]), ty(boxes[i + 2] + k, boxes[i + 3])];
+          mark(Math.min(...xs) - 1, Math.min(...ys) - 1, Math.max(...xs) + 1, Math.max(...ys) + 1);
         }
       }
       const [c00, c10, c01] = f.corners;

@@ -1,14 +1,21 @@
 // airpicture COP page: the side panels (status bar, views, alerts, track table, selected
 // track with its provenance, operator identity) and the controls. Shares the page's
 // globals (cop.js).
-/* global state, PICTURE, IDENTITIES, $, esc, fmtTime, nationColour, getJSON, setView, select,
-   map, refreshMap, subscribe, setLive, replayAt */
+/* global state, layer, PICTURE, IDENTITIES, $, setHTML, esc, fmtTime, nationColour, getJSON,
+   setView, select, map, refreshMap, subscribe, setLive, replayAt */
 "use strict";
 
 // Above this many tracks the table is rebuilt at most every TABLE_EVERY_MS (a timer, not in
 // the frame that applies an update), and only while it is on screen.
 const TABLE_LIMIT = 2000;
 const TABLE_EVERY_MS = 2000;
+// The table's rows: down to TABLE_AHEAD rows below its scrolled-to part, at least
+// TABLE_MIN_ROWS and at most TABLE_MAX_ROWS; scrolling near the last one renders more (with
+// 10,000 tracks, 400 rows each update were a good part of the page's work).
+const TABLE_MIN_ROWS = 100;
+const TABLE_MAX_ROWS = 400;
+const TABLE_AHEAD = 50;
+const table = { rows: 0, of: 0 };  // rows rendered, of rows matching
 
 function showHead(msg) {
   $("st-epoch").textContent = msg.epoch;
@@ -20,9 +27,10 @@ function showHead(msg) {
 async function loadStatus() {
   const s = await getJSON("/api/status");
   state.status = s;
-  $("partners").innerHTML = (s.partners || []).map((p) =>
+  setHTML($("partners"), (s.partners || []).map((p) =>
     `<span class="chip ${esc(p.link)}" title="last report ${fmtTime(p.last_report)}, ` +
-    `${p.received} records, ${p.rejected} rejected">${esc(p.nation)} ${esc(p.link)}</span>`).join("");
+    `${p.received} records, ${p.rejected} rejected">${esc(p.nation)} ${esc(p.link)}</span>`)
+    .join(""));
   const views = $("views");
   const names = [PICTURE, ...(s.nations || [])];
   if (views.children.length !== names.length) {
@@ -33,7 +41,9 @@ async function loadStatus() {
   for (const b of views.querySelectorAll("button")) {
     const n = b.dataset.view;
     b.classList.toggle("on", n === state.view);
-    b.querySelector("span").textContent = `(${n === PICTURE ? s.tracks : (s.own_tracks || {})[n] ?? 0})`;
+    const count = `(${n === PICTURE ? s.tracks : (s.own_tracks || {})[n] ?? 0})`;
+    const span = b.querySelector("span");
+    if (span.textContent !== count) span.textContent = count;
   }
   if (s.history && s.history.count !== state.history.length) await loadHistory();
 }
@@ -50,9 +60,10 @@ async function loadHistory() {
 async function loadAlerts() {
   const alerts = await getJSON("/api/alerts");
   $("alert-count").textContent = alerts.length;
-  $("alerts").innerHTML = alerts.map((a) => `<li data-stn="${a.stn ?? ""}"><b>${esc(a.kind)}</b> ` +
+  const html = alerts.map((a) => `<li data-stn="${a.stn ?? ""}"><b>${esc(a.kind)}</b> ` +
     `${a.stn != null ? "STN " + a.stn + " — " : ""}${esc(a.reason)}<br><span class="hint">` +
     `${esc(a.explanation)}</span></li>`).join("");
+  if (!setHTML($("alerts"), html)) return;
   for (const li of $("alerts").children) {
     li.onclick = () => { if (li.dataset.stn) { setView(PICTURE); select(`S${li.dataset.stn}`, true); } };
   }
@@ -86,8 +97,13 @@ function renderTable() {
     const x = val(a), y = val(b);
     return (typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y))) * dir;
   });
-  rows = rows.slice(0, 400);
-  $("tracks").querySelector("tbody").innerHTML = rows.map((t) =>
+  const tbody = $("tracks").querySelector("tbody"), wrap = $("tracks").parentElement;
+  const rowPx = tbody.firstElementChild ? tbody.firstElementChild.offsetHeight || 1 : 1;
+  const wanted = Math.ceil((wrap.scrollTop + wrap.clientHeight) / rowPx) + TABLE_AHEAD;
+  table.of = rows.length;
+  rows = rows.slice(0, Math.min(TABLE_MAX_ROWS, Math.max(TABLE_MIN_ROWS, wanted)));
+  table.rows = rows.length;
+  tbody.innerHTML = rows.map((t) =>
     `<tr data-key="${esc(t.key)}" class="${t.key === state.selected ? "sel" : ""}">` +
     `<td>${t.stn ?? "–"}</td><td>${esc(t.callsign || "")}</td><td>${t.fl}</td>` +
     `<td>${Math.round(t.speed_kt)}</td><td class="id-${t.identity}">${esc(t.identity)}</td>` +
@@ -171,6 +187,13 @@ function wireControls() {
       renderTable();
     };
   }
+  $("tracks").parentElement.onscroll = (e) => {  // near the last row rendered: render more
+    const wrap = e.target, last = $("tracks").querySelector("tbody").lastElementChild;
+    const below = last ? last.getBoundingClientRect().top - wrap.getBoundingClientRect().top : 0;
+    if (table.rows < Math.min(table.of, TABLE_MAX_ROWS) && below < 2 * wrap.clientHeight) {
+      renderTable();
+    }
+  };
   $("tracks").querySelector("tbody").onclick = (e) => {
     const tr = e.target.closest("tr");
     if (tr) select(tr.dataset.key, true);
@@ -178,11 +201,7 @@ function wireControls() {
   for (const id of ["ly-trails", "ly-ellipses", "ly-ghosts", "ly-labels"]) {
     $(id).onchange = () => { refreshMap(); map.triggerRepaint(); };
   }
-  $("ly-coverage").onchange = (e) => {
-    for (const l of ["coverage-fill", "coverage-line"]) {
-      map.setLayoutProperty(l, "visibility", e.target.checked ? "visible" : "none");
-    }
-  };
+  $("ly-coverage").onchange = (e) => layer.setCoverage(layer.coverage, e.target.checked);
   $("ly-area").onchange = subscribe;
   $("fl-lo").onchange = subscribe;
   $("fl-hi").onchange = subscribe;

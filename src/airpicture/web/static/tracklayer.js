@@ -13,9 +13,13 @@
 // Screen positions for picking and labels are computed on the CPU from the last camera
 // matrix, only when asked (a click, a label pass).
 //
-// The tracks and lines are drawn through a frame cache (framecache.js) while the map has no
-// pitch; ghost rings and the selection ring, few and fixed in size, live every frame.
-/* global Mercator, GLUtil, LayerData, FrameCache */
+// Under the tracks it draws the basemap (land, coast, borders: basemap.js) and, while shown,
+// the sensors' coverage (shapes.js).
+//
+// The shapes, tracks and lines are drawn through a frame cache (framecache.js) while the map
+// has no pitch; ghost rings and the selection ring, few and fixed in size, live every frame,
+// over them (the cached frame holds the opaque land).
+/* global Mercator, GLUtil, LayerData, FrameCache, Basemap, Shapes */
 "use strict";
 
 const TrackLayer = (() => {
@@ -83,6 +87,12 @@ const TrackLayer = (() => {
       this.fills = new Lines();   // triangles
       this.lines = new Lines();   // line segments (pairs)
       this.linesDirty = true;
+      this.basemap = new Basemap();
+      this.coverage = new Shapes();
+      this.coverageShown = false;
+      this.coverageVersion = 0;   // counts setCoverage calls
+      this.retired = [];          // shapes replaced, their GL buffers to free
+      this.drawnShapes = null;    // shapesKey() of the last fresh frame
       this.matrix = null;
       this.frames = 0;            // frames drawn
       this.fresh = 0;             // of them, drawn afresh (not from the frame cache)
@@ -114,6 +124,7 @@ const TrackLayer = (() => {
       for (const b of Object.values(this.buffers)) b.delete(gl);
       gl.deleteTexture(this.atlas);
       this.frameCache.onRemove(gl);
+      for (const shapes of [this.basemap, this.coverage, ...this.retired]) shapes.release(gl);
       for (const p of [this.pointProg, this.lineProg]) gl.deleteProgram(p.prog);
     }
 
@@ -148,6 +159,27 @@ const TrackLayer = (() => {
       setFilter(gl, gl.LINEAR);
     }
 
+    // The sensors' coverage (Shapes) and whether it is shown.
+    setCoverage(shapes, shown) {
+      if (shapes !== this.coverage) this.retired.push(this.coverage);
+      this.coverage = shapes;
+      this.coverageShown = shown;
+      this.coverageVersion += 1;
+      if (this.map) this.map.triggerRepaint();
+    }
+
+    // What shapes a frame at zoom draws (basemap resolution, coverage), to tell when the
+    // frame cache holds others.
+    shapesKey(zoom) {
+      return `${this.basemap.key(zoom)} ${this.coverageShown ? this.coverageVersion : "-"}`;
+    }
+
+    // The shapes drawn under the tracks at zoom, bottom first.
+    shapes(zoom) {
+      const base = this.basemap.at(zoom);
+      return [...(base ? [base] : []), ...(this.coverageShown ? [this.coverage] : [])];
+    }
+
     // The symbol size (device px) a fresh frame draws now: crowding (see the top).
     freshSymbolPx() {
       const s = this.screen();
@@ -156,23 +188,30 @@ const TrackLayer = (() => {
       return Math.round(this.symbolPx * this.scale);
     }
 
-    // MapLibre's offscreen pass, before the map's own layers: draw the tracks and lines into
-    // the frame cache when it will not do (or straight onto the map in render, without one).
+    // MapLibre's offscreen pass, before the map's own layers: draw the shapes, tracks and
+    // lines into the frame cache when it will not do (or straight onto the map in render,
+    // without one).
     prerender(gl, matrix) {
       this.matrix = matrix;
       this.frames += 1;
       const px = this.freshSymbolPx();
+      const zoom = this.map.getZoom();
       const direct = !this.useCache || this.map.getPitch() !== 0;
-      const why = this.frameCache.check(gl, matrix, px, direct, this.linesDirty);
+      for (const shapes of this.retired.splice(0)) shapes.release(gl);
+      const changed = this.linesDirty ? "lines"
+        : this.shapesKey(zoom) !== this.drawnShapes ? "shapes" : null;
+      const why = this.frameCache.check(gl, matrix, px, direct, changed);
       if (why !== null) {
         this.fresh += 1;
         this.redraws[why] = (this.redraws[why] || 0) + 1;
-        const content = (fm, offsets, wrap, center) => {
-          this.drawLines(gl, fm, offsets);
-          this.drawPoints(gl, fm, "tracks", px, offsets, wrap, center);
-        };
+        this.drawnShapes = this.shapesKey(zoom);
+        const boxes = this.shapes(zoom).flatMap((shapes) => shapes.boxes);
+        const content = (fm, offsets, wrap, center) =>
+          this.drawContent(gl, fm, px, offsets, wrap, center);
         // no such texture here: draw directly
-        if (!direct && !this.frameCache.draw(gl, matrix, px, content)) this.useCache = false;
+        if (!direct && !this.frameCache.draw(gl, matrix, px, content, boxes)) {
+          this.useCache = false;
+        }
       }
       this.direct = !this.frameCache.frame;  // none: drawn in render, straight onto the map
     }
@@ -186,15 +225,22 @@ const TrackLayer = (() => {
       const center = mercX(this.map.getCenter().lng);
       // one draw, each symbol wrapped to the centre's copy, unless the view is over a world wide
       const wrap = offsets.length <= 2 && x1 - x0 < 1;
-      this.drawPoints(gl, matrix, "ghosts", this.ghostPx, offsets, wrap, center);
       if (this.direct) {
-        this.drawLines(gl, matrix, offsets);
-        this.drawPoints(gl, matrix, "tracks", Math.round(this.symbolPx * this.scale), offsets,
-          wrap, center);
+        this.drawContent(gl, matrix, Math.round(this.symbolPx * this.scale), offsets, wrap, center);
       } else {
         this.frameCache.render(gl, matrix, center);
       }
+      this.drawPoints(gl, matrix, "ghosts", this.ghostPx, offsets, wrap, center);
       this.drawPoints(gl, matrix, "selected", this.cellPx, offsets, wrap, center);
+    }
+
+    // What the frame cache holds: the shapes, lines and tracks (symbols px device px).
+    drawContent(gl, matrix, px, offsets, wrap, center) {
+      const geometry = (buffer, mode, first, n) =>
+        this.drawGeometry(gl, matrix, offsets, buffer, mode, first, n);
+      for (const shapes of this.shapes(this.map.getZoom())) shapes.draw(gl, geometry);
+      this.drawLines(gl, matrix, offsets);
+      this.drawPoints(gl, matrix, "tracks", px, offsets, wrap, center);
     }
 
     // One point set (tracks, ghosts, selected) at px device pixels, in every world of
@@ -235,22 +281,25 @@ const TrackLayer = (() => {
         }
         this.linesDirty = false;
       }
-      if (!this.fills.n && !this.lines.n) return;
+      this.drawGeometry(gl, matrix, offsets, this.buffers.fills, gl.TRIANGLES, 0, this.fills.n);
+      this.drawGeometry(gl, matrix, offsets, this.buffers.lines, gl.LINES, 0, this.lines.n);
+    }
+
+    // n vertices from first (LINE_BYTES each: mercator x, y, colour) of buffer as mode, with
+    // the line program, in every world of offsets.
+    drawGeometry(gl, matrix, offsets, buffer, mode, first, n) {
+      if (!n) return;
       const p = this.lineProg;
       gl.useProgram(p.prog);
       gl.uniformMatrix4fv(p.loc.u_matrix, false, matrix);
       gl.enableVertexAttribArray(p.loc.a_pos);
       gl.enableVertexAttribArray(p.loc.a_colour);
-      for (const [name, mode] of [["fills", gl.TRIANGLES], ["lines", gl.LINES]]) {
-        const g = this[name];
-        if (!g.n) continue;
-        this.buffers[name].bind(gl);
-        gl.vertexAttribPointer(p.loc.a_pos, 2, gl.FLOAT, false, LINE_BYTES, 0);
-        gl.vertexAttribPointer(p.loc.a_colour, 4, gl.UNSIGNED_BYTE, true, LINE_BYTES, 8);
-        for (const k of offsets) {
-          gl.uniform1f(p.loc.u_offset, k);
-          gl.drawArrays(mode, 0, g.n);
-        }
+      buffer.bind(gl);
+      gl.vertexAttribPointer(p.loc.a_pos, 2, gl.FLOAT, false, LINE_BYTES, 0);
+      gl.vertexAttribPointer(p.loc.a_colour, 4, gl.UNSIGNED_BYTE, true, LINE_BYTES, 8);
+      for (const k of offsets) {
+        gl.uniform1f(p.loc.u_offset, k);
+        gl.drawArrays(mode, first, n);
       }
       gl.disableVertexAttribArray(p.loc.a_pos);
       gl.disableVertexAttribArray(p.loc.a_colour);
