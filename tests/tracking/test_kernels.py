@@ -1,5 +1,6 @@
 """Compiled kernels against the NumPy reference path: the fused IMM predict-and-gate with its
-early rejection, and the model-wise Joseph update."""
+early rejection (and that one-component bound on its own), the model-wise Joseph update and the
+combination of track rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from airpicture.messages import SensorKind
 from airpicture.tracking import filters, kernels, measurement
 from airpicture.tracking.gating import chi2_gate, imm_gate
 from airpicture.tracking.imm import imm_combine, imm_predict
+from airpicture.tracking.kernels import bound, imm
+from airpicture.tracking.kernels.combine import combine_rows
 from airpicture.tracking.motion import MotionModel, ct_transition
 from airpicture.tracking.pairs import group_columns
 
@@ -57,6 +60,39 @@ def _scene(
     return x, P, mu, z, R, code.astype(np.int64), site, rot
 
 
+def _exact_gate(
+    kind: SensorKind, x: Array, P: Array, mu: Array, ti: NDArray[np.intp],
+    pj: NDArray[np.intp], dt: Array, z: Array, R: Array, code: NDArray[np.int64], site: Array,
+    rot: Array,
+) -> tuple[Array, ...]:
+    """The NumPy reference of the fused gate: IMM predictions ``xp``, ``Pp``, ``c`` of every
+    pair, ``d2``, ``log det S`` of the combined prediction and ``(K, 3)`` of each model's own,
+    every prediction linearised at the combined state (kernels.gate), and the gates."""
+    xp, Pp, c = imm_predict(x[ti], P[ti], mu[ti], dt, MODELS, SOJOURN)
+    xc, Pc = imm_combine(xp, Pp, c)
+    d2, logdet = np.full(len(ti), np.inf), np.zeros(len(ti))
+    d2_m, logdet_m = np.full((len(ti), 3), np.inf), np.zeros((len(ti), 3))
+    gate = np.zeros(len(ti))
+    for g in np.unique(code):
+        sel = np.flatnonzero(code[pj] == g)
+        cols = group_columns(int(g), measurement.FULL_SIZE[kind])
+        sites = np.broadcast_to(site, (len(sel), 3))
+        rots = np.broadcast_to(rot, (len(sel), 3, 3))
+        for mdl, Ps in enumerate([Pc, *(Pp[:, j] for j in range(3))]):
+            # every prediction linearised at the combined state (kernels.gate)
+            lin = filters.ekf_linearise(kind, cols, xc[sel], Ps[sel], sites, rots,
+                                        R[pj[sel]][:, cols][:, :, cols])
+            zhat = lin.zhat if mdl == 0 else measurement.predict(
+                kind, xp[sel, mdl - 1], sites, rots)[:, cols]
+            y = filters.residual(kind, cols, z[pj[sel]][:, cols], zhat)
+            if mdl == 0:
+                d2[sel], logdet[sel] = filters.mahalanobis(y, lin.S)
+            else:
+                d2_m[sel, mdl - 1], logdet_m[sel, mdl - 1] = filters.mahalanobis(y, lin.S)
+        gate[sel] = chi2_gate(0.9995, len(cols))
+    return xp, Pp, c, d2, logdet, d2_m, logdet_m, gate
+
+
 @pytest.mark.parametrize("kind", [SensorKind.RADAR, SensorKind.ADSB])
 def test_fused_gate_keeps_exactly_the_pairs_of_predicting_and_gating_every_pair(
     kind: SensorKind,
@@ -85,28 +121,8 @@ def test_fused_gate_keeps_exactly_the_pairs_of_predicting_and_gating_every_pair(
     dt = np.concatenate([dt, dt_turn])
     z, R = np.concatenate([z, zt]), np.concatenate([R, R_turn])
     code = np.concatenate([code, np.full(k, (1 << measurement.FULL_SIZE[kind]) - 1)])
-    xp, Pp, c = imm_predict(x[ti], P[ti], mu[ti], dt, MODELS, SOJOURN)
-    xc, Pc = imm_combine(xp, Pp, c)
-    d2, logdet = np.full(len(ti), np.inf), np.zeros(len(ti))
-    d2_m, logdet_m = np.full((len(ti), 3), np.inf), np.zeros((len(ti), 3))
-    gate = np.zeros(len(ti))
-    for g in np.unique(code):
-        sel = np.flatnonzero(code[pj] == g)
-        cols = group_columns(int(g), measurement.FULL_SIZE[kind])
-        sites = np.broadcast_to(site, (len(sel), 3))
-        rots = np.broadcast_to(rot, (len(sel), 3, 3))
-        for mdl, Ps in enumerate([Pc, *(Pp[:, j] for j in range(3))]):
-            # every prediction linearised at the combined state (kernels.gate)
-            lin = filters.ekf_linearise(kind, cols, xc[sel], Ps[sel], sites, rots,
-                                        R[pj[sel]][:, cols][:, :, cols])
-            zhat = lin.zhat if mdl == 0 else measurement.predict(
-                kind, xp[sel, mdl - 1], sites, rots)[:, cols]
-            y = filters.residual(kind, cols, z[pj[sel]][:, cols], zhat)
-            if mdl == 0:
-                d2[sel], logdet[sel] = filters.mahalanobis(y, lin.S)
-            else:
-                d2_m[sel, mdl - 1], logdet_m[sel, mdl - 1] = filters.mahalanobis(y, lin.S)
-        gate[sel] = chi2_gate(0.9995, len(cols))
+    xp, Pp, c, d2, logdet, d2_m, logdet_m, gate = _exact_gate(kind, x, P, mu, ti, pj, dt, z, R,
+                                                              code, site, rot)
     mask, d2_in, _ = imm_gate(d2, logdet, d2_m, logdet_m, gate)
     inside = np.flatnonzero(mask)
     assert np.count_nonzero(mask & ~(d2 < gate)) >= 5  # gated by a model's own gate only
@@ -122,6 +138,47 @@ def test_fused_gate_keeps_exactly_the_pairs_of_predicting_and_gating_every_pair(
     np.testing.assert_allclose(kxp, xp[inside], rtol=1e-12, atol=1e-6)
     np.testing.assert_allclose(kPp, Pp[inside], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(kc, c[inside], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", [SensorKind.RADAR, SensorKind.ADSB])
+def test_one_component_bound_rejects_only_predictions_outside_their_gate(
+    kind: SensorKind,
+) -> None:
+    rng = np.random.default_rng(23)
+    x, P, mu, z, R, code, site, rot = _scene(kind, rng, n=30, m=40)
+    ti, pj = (a.ravel().astype(np.intp) for a in np.meshgrid(
+        np.arange(len(x)), np.arange(len(z)), indexing="ij"))
+    dt = rng.uniform(-2.0, 10.0, len(ti))
+    _, _, _, d2, _, d2_m, _, gate = _exact_gate(kind, x, P, mu, ti, pj, dt, z, R, code, site,
+                                                rot)
+    omegas, qs = np.array([mm.omega for mm in MODELS]), np.array([mm.q for mm in MODELS])
+    Pi, W, c, x0 = np.empty((3, 3)), np.empty((3, 3)), np.empty(3), np.empty((3, 6))
+    B, Rm, xm, xc = np.empty((3, 3, 3)), np.empty((3, 3, 3)), np.empty((3, 6)), np.empty(6)
+    az = np.stack([np.sin(z[:, 1]), np.cos(z[:, 1])], axis=1)
+    d2_all = np.column_stack([d2_m, d2])  # models 0-2, then the combined prediction
+    out = np.zeros((len(ti), 4), bool)
+    edge = np.zeros((len(ti), 4), bool)  # with the gate just above each prediction's d2
+    for k, (i, j) in enumerate(zip(ti, pj, strict=True)):
+        imm.mode_transition(dt[k], SOJOURN, Pi)
+        imm.mix_means(x, mu, i, Pi, c, W, x0)
+        for mdl in range(3):
+            imm.transition(x0[mdl], dt[k], omegas[mdl], B[mdl], Rm[mdl])
+            imm.predict_mean(x0[mdl], B[mdl], Rm[mdl], xm[mdl])
+        imm.combine_mean(xm, c, xc)
+        for b, g in enumerate([gate[k], *(d2_all[k] * (1.0 + 1e-9))]):
+            mask = bound.outside(LAYOUT[kind], code[j], x, P, i, W, x0, xm, xc, c, B,
+                                         qs, dt[k], z[j], az[j], R[j], site, rot, g,
+                                         np.empty((4, 5)), np.empty((4, 6)))
+            if b == 0:
+                out[k] = [(mask >> a) & 1 for a in range(4)]
+            else:
+                edge[k, b - 1] = (mask >> (b - 1)) & 1
+    exact = d2_all >= gate[:, None]
+    assert not (out & ~exact).any()  # never a prediction inside its gate
+    assert not edge.any()  # nor one just inside a gate at its d2
+    far = exact.all(axis=1)
+    assert far.sum() > 0.5 * len(ti)
+    assert out[far].all(axis=1).mean() > 0.6  # most pairs outside every gate: culled
 
 
 @pytest.mark.parametrize("kind", [SensorKind.RADAR, SensorKind.ADSB])
@@ -146,3 +203,16 @@ def test_compiled_update_equals_the_numpy_joseph_update(kind: SensorKind) -> Non
         np.testing.assert_allclose(P_new[sel].reshape(-1, 6, 6), Pu, rtol=1e-8, atol=1e-6)
         np.testing.assert_allclose(ll[sel].ravel(), filters.log_likelihood(
             d2, logdet, len(cols)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("models", [1, 3])
+def test_compiled_combination_of_track_rows_equals_the_numpy_one(models: int) -> None:
+    rng = np.random.default_rng(24)
+    x, P, mu, *_ = _scene(SensorKind.RADAR, rng, n=30)
+    x, P = x[:, :models], P[:, :models]
+    mu = mu[:, :models] / mu[:, :models].sum(axis=1, keepdims=True)
+    xc, Pc = combine_rows(x, P, mu)
+    ref_x, ref_P = imm_combine(x, P, mu)
+    np.testing.assert_allclose(xc, ref_x, rtol=1e-14)
+    np.testing.assert_allclose(Pc, ref_P, rtol=1e-10, atol=1e-6)
+    assert np.abs(Pc - P[:, 0]).max() > 1e3 if models > 1 else np.array_equal(Pc, P[:, 0])

@@ -271,9 +271,6 @@ def _update(
     """Model-wise Joseph updates of one-to-one pairs, in place; rows and SLLR score gains."""
     kind = ctx.sensors.kinds[sensor]
     A, r = len(pairs.track), tracks.models
-    x_new = pairs.x.copy()
-    P_new = pairs.P.copy()
-    ll = np.zeros((A, r))
     gain = np.zeros(A)
     pd = float(ctx.sensors.pd[sensor])
     layout = _fast_layout(ctx, sensor)
@@ -283,6 +280,8 @@ def _update(
             ctx.sensors.rot[sensor])
         if not fine:
             raise np.linalg.LinAlgError("innovation covariance not positive definite")
+    else:
+        x_new, P_new, ll = pairs.x.copy(), pairs.P.copy(), np.zeros((A, r))
     for code in np.unique(group[pairs.plot]):
         sel = np.flatnonzero(group[pairs.plot] == code)
         cols = group_columns(int(code), measurement.FULL_SIZE[kind])

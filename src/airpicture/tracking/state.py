@@ -25,7 +25,7 @@ from airpicture.columns import ColumnTable
 from airpicture.messages import TrackStatus
 from airpicture.track_table import STATUS_CODES, TrackTable
 from airpicture.tracking import kernels
-from airpicture.tracking.imm import imm_combine
+from airpicture.tracking.kernels.combine import combine_rows
 
 TENTATIVE = STATUS_CODES.index(TrackStatus.TENTATIVE)
 CONFIRMED = STATUS_CODES.index(TrackStatus.CONFIRMED)
@@ -103,7 +103,7 @@ class TrackArrays(ColumnTable):
 
     def combined(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """IMM-combined states ``(N, 6)`` and covariances ``(N, 6, 6)`` at :attr:`time`."""
-        return imm_combine(self.x, self.P, self.mu)
+        return combine_rows(self.x, self.P, self.mu)
 
     def quality(self) -> NDArray[np.float64]:
         """Track quality in [0, 1]: recent hit ratio times a position-accuracy factor.

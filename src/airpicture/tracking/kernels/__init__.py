@@ -6,9 +6,12 @@ one pair in registers instead of stacking ``(K, 6, 6)`` temporaries; the NumPy m
 Kernels are compiled with ``cache=True`` and without ``fastmath``, so results are
 deterministic and agree with the NumPy path to rounding.
 
+* :mod:`.inline`: second, always-inlined compilations of small kernels for the hot loops;
 * :mod:`.linalg`: Cholesky, forward substitution, Mahalanobis distance;
 * :mod:`.imm`: IMM mixing, model-wise prediction, moment matching, per-track summaries;
+* :mod:`.combine`: the combined (moment-matched) output estimate of every track;
 * :mod:`.ekf`: radar and ADS-B measurement models, innovations, Joseph updates;
+* :mod:`.bound`: the one-component bound of the gate, from the mixed means alone;
 * :mod:`.gate`: fused IMM prediction and chi-square gate with an exact early rejection;
 * :mod:`.grid`: the hash-grid pre-gate;
 * :mod:`.gnn`: clusters and the small-cluster Hungarian assignment;

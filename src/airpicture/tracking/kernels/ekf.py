@@ -17,7 +17,12 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from airpicture.tracking.kernels.linalg import LOG_2PI, TWO_PI, cholesky, forward, mahalanobis
+from airpicture.tracking.kernels import linalg
+from airpicture.tracking.kernels.inline import inlined
+from airpicture.tracking.kernels.linalg import LOG_2PI, TWO_PI
+
+cholesky = inlined(linalg.cholesky)
+mahalanobis = inlined(linalg.mahalanobis)
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
@@ -30,7 +35,7 @@ FULL_SIZE = (4, 6)
 """Full measurement size of each layout."""
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def h_full(layout: int, x: Array, site: Array, rot: Array, h: Array, H: Array,
             He: Array) -> None:
     """Full predicted measurement ``h`` and Jacobian ``H`` (rows as in the module docstring).
@@ -76,7 +81,7 @@ def h_full(layout: int, x: Array, site: Array, rot: Array, h: Array, H: Array,
                              + He[row, 5] * rot[2, b])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def select(
     layout: int, code: int, x: Array, P: Array, z: Array, R: Array, site: Array, rot: Array,
     work: Array, y: Array, H: Array, S: Array, Rs: Array,
@@ -110,20 +115,34 @@ def select(
     return m
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def _span(H: Array, row: int) -> tuple[int, int]:
+    """``[lo, hi)`` outside which row ``row`` of ``H`` is exactly zero (a radar range, azimuth
+    or elevation row has no velocity part; an ADS-B row is one unit entry)."""
+    lo, hi = 0, 6
+    while lo < hi and H[row, lo] == 0.0:
+        lo += 1
+    while hi > lo and H[row, hi - 1] == 0.0:
+        hi -= 1
+    return lo, hi
+
+
+@numba.njit(cache=True, inline="always")
 def innovation_covariance(P: Array, H: Array, Rs: Array, m: int, PHt: Array, S: Array) -> None:
     """``PHt = P H^T`` and ``S = H P H^T + R`` (symmetrised) on the leading ``m`` rows of
-    ``H``."""
-    for a in range(6):
-        for b in range(m):
+    ``H``; the sums skip the exact zeros of ``H`` (the same result, in fewer products)."""
+    for b in range(m):
+        lo, hi = _span(H, b)
+        for a in range(6):
             acc = 0.0
-            for k in range(6):
+            for k in range(lo, hi):
                 acc += P[a, k] * H[b, k]
             PHt[a, b] = acc
     for a in range(m):
+        lo, hi = _span(H, a)
         for b in range(m):
             acc = 0.0
-            for k in range(6):
+            for k in range(lo, hi):
                 acc += H[a, k] * PHt[k, b]
             S[a, b] = acc + Rs[a, b]
     for a in range(m):
@@ -131,6 +150,27 @@ def innovation_covariance(P: Array, H: Array, Rs: Array, m: int, PHt: Array, S: 
             sym = 0.5 * (S[a, b] + S[b, a])
             S[a, b] = sym
             S[b, a] = sym
+
+
+@numba.njit(cache=True, inline="always")
+def _gain(L: Array, m: int, PHt: Array, inv: Array, K: Array) -> None:
+    """Kalman gain ``K (6, m) = P H^T S^-1`` from the Cholesky factor ``L`` of ``S``: forward
+    then back substitution, all six rows at each step (they are independent), multiplying by
+    the reciprocals ``inv (m,)`` of the diagonal of ``L`` (scratch)."""
+    for b in range(m):
+        inv[b] = 1.0 / L[b, b]
+    for b in range(m):  # K <- (P H^T) L^-T, column b
+        for a in range(6):
+            acc = PHt[a, b]
+            for t in range(b):
+                acc -= L[b, t] * K[a, t]
+            K[a, b] = acc * inv[b]
+    for b in range(m - 1, -1, -1):  # K <- K L^-1
+        for a in range(6):
+            acc = K[a, b]
+            for t in range(b + 1, m):
+                acc -= L[t, b] * K[a, t]
+            K[a, b] = acc * inv[b]
 
 
 @numba.njit(cache=True)
@@ -178,13 +218,7 @@ def ekf_update(
             d2, logdet = mahalanobis(L, m, y, u)
             ll[k, mdl] = -0.5 * (d2 + logdet + m * LOG_2PI)
             PHt = work[3]  # P H^T, from select
-            for a in range(6):  # row a of K solves S K[a]^T = (P H^T)[a]
-                forward(L, m, PHt[a], u)
-                for b in range(m - 1, -1, -1):  # back substitution with L^T
-                    acc = u[b]
-                    for t in range(b + 1, m):
-                        acc -= L[t, b] * Kg[a, t]
-                    Kg[a, b] = acc / L[b, b]
+            _gain(L, m, PHt, u, Kg)
             for a in range(6):
                 acc = x[a]
                 for b in range(m):

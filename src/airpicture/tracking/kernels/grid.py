@@ -126,16 +126,17 @@ def ball_pairs(
     return out_t[:n_out].copy(), out_p[:n_out].copy()
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _close(tracks: Array, i: int, plots: Array, j: int, reach: float) -> bool:
+    """``|tracks[i] - plots[j]| <= reach``; the root only near the edge."""
     acc = 0.0
     for a in range(tracks.shape[1]):
         dd = tracks[i, a] - plots[j, a]
         acc += dd * dd
-    return math.sqrt(acc) <= reach
+    return acc <= reach * reach * (1.0 + 1e-9) and math.sqrt(acc) <= reach
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _push(a: Index, b: Index, n: int, i: int, j: int) -> tuple[Index, Index, int]:
     """Append the pair ``(i, j)`` at row ``n`` of ``a``, ``b`` (doubled when full)."""
     if n == len(a):

@@ -46,14 +46,57 @@ def mode_transition(dt: float, sojourn: Array, Pi: Array) -> None:
                 Pi[i, j] = stay_turn if i == j else 0.0
 
 
+@numba.njit(cache=True, inline="always")
+def mix_means(x: Array, mu: Array, i: int, Pi: Array, c: Array, W: Array, x0: Array) -> None:
+    """The mean half of :func:`mix` for track ``i`` with mode transitions ``Pi (r, r)``:
+    predicted mode probabilities ``c (r,)``, mixing weights ``W[m, j]`` (the probability of
+    model ``m`` given mode ``j`` next) and mixed means ``x0 (r, 6)``."""
+    r = x.shape[1]
+    for j in range(r):
+        cj = 0.0
+        for m in range(r):
+            cj += Pi[m, j] * mu[i, m]
+        c[j] = cj
+    for j in range(r):
+        den = max(c[j], 1e-300)
+        for m in range(r):
+            W[m, j] = Pi[m, j] * mu[i, m] / den
+        for a in range(6):
+            acc = 0.0
+            for m in range(r):
+                acc += W[m, j] * x[i, m, a]
+            x0[j, a] = acc
+
+
+@numba.njit(cache=True, inline="always")
+def mix_covs(x: Array, P: Array, i: int, W: Array, x0: Array, P0: Array) -> None:
+    """The covariance half of :func:`mix`: mixed covariances ``P0 (r, 6, 6)`` of track ``i``
+    from the weights ``W`` and means ``x0`` of :func:`mix_means`."""
+    r = x.shape[1]
+    for j in range(r):
+        for a in range(6):
+            for b in range(a, 6):
+                P0[j, a, b] = 0.0
+        for m in range(r):  # in the same order per entry; a turn never feeds another: skip
+            if W[m, j] == 0.0:
+                continue
+            for a in range(6):
+                da = x[i, m, a] - x0[j, a]
+                for b in range(a, 6):
+                    P0[j, a, b] += W[m, j] * (P[i, m, a, b] + da * (x[i, m, b] - x0[j, b]))
+        for a in range(6):
+            for b in range(a + 1, 6):
+                P0[j, b, a] = P0[j, a, b]
+
+
 @numba.njit(cache=True)
 def mix(
     x: Array, P: Array, mu: Array, i: int, dt: float, sojourn: Array, x0: Array, P0: Array,
-    c: Array, w: Array, Pi: Array,
+    c: Array, W: Array, Pi: Array,
 ) -> None:
     """IMM mixing of track ``i`` over ``dt`` (s): predicted mode probabilities ``c (r,)`` and
     mixed model estimates ``x0 (r, 6)``, ``P0 (r, 6, 6)``; ``sojourn = [tau_cv, tau_turn]``
-    (s); ``w (r,)`` and ``Pi (r, r)`` are scratch space."""
+    (s); ``W (r, r)`` and ``Pi (r, r)`` are scratch space."""
     r = x.shape[1]
     if r == 1:
         c[0] = mu[i, 0]
@@ -63,33 +106,8 @@ def mix(
                 P0[0, a, b] = P[i, 0, a, b]
         return
     mode_transition(dt, sojourn, Pi)
-    for j in range(r):
-        cj = 0.0
-        for m in range(r):
-            cj += Pi[m, j] * mu[i, m]
-        c[j] = cj
-    for j in range(r):
-        den = max(c[j], 1e-300)
-        for m in range(r):
-            w[m] = Pi[m, j] * mu[i, m] / den
-        for a in range(6):
-            acc = 0.0
-            for m in range(r):
-                acc += w[m] * x[i, m, a]
-            x0[j, a] = acc
-        for a in range(6):
-            for b in range(a, 6):
-                P0[j, a, b] = 0.0
-        for m in range(r):  # in the same order per entry; a turn never feeds another: skip
-            if w[m] == 0.0:
-                continue
-            for a in range(6):
-                da = x[i, m, a] - x0[j, a]
-                for b in range(a, 6):
-                    P0[j, a, b] += w[m] * (P[i, m, a, b] + da * (x[i, m, b] - x0[j, b]))
-        for a in range(6):
-            for b in range(a + 1, 6):
-                P0[j, b, a] = P0[j, a, b]
+    mix_means(x, mu, i, Pi, c, W, x0)
+    mix_covs(x, P, i, W, x0, P0)
 
 
 @numba.njit(cache=True)
@@ -212,13 +230,13 @@ def imm_predict_pairs(
     Pc = np.empty((K, 6, 6))
     x0 = np.empty((r, 6))
     P0 = np.empty((r, 6, 6))
-    w = np.empty(r)
+    W = np.empty((r, r))
     Pi = np.empty((r, r))
     B = np.empty((3, 3))
     Rm = np.empty((3, 3))
     E = np.empty((3, 3))
     for k in range(K):
-        mix(x, P, mu, track[k], dt[k], sojourn, x0, P0, c[k], w, Pi)
+        mix(x, P, mu, track[k], dt[k], sojourn, x0, P0, c[k], W, Pi)
         for j in range(r):
             transition(x0[j], dt[k], omegas[j], B, Rm)
             predict_mean(x0[j], B, Rm, xp[k, j])
