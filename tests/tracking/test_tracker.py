@@ -92,6 +92,25 @@ def test_bad_plots_are_rejected_counted_per_sensor_and_the_rest_flows() -> None:
     assert a.tracks.equals(b.tracks)
 
 
+def test_one_call_with_a_long_recording_uses_all_of_it_and_still_rejects_the_future() -> None:
+    plots = _scene(scans=60).plots  # 300 s of scans: far more than max_future_s past the median
+    cfg = TrackerConfig(sensors=[synth.radar()], lag_s=0.0)
+    chunked = Tracker(cfg)
+    for t in np.arange(1.7e9, plots.time.max() + 10, 10.0):
+        chunked.process(plots.take((plots.time >= t) & (plots.time < t + 10)), now=t + 10)
+    chunked.flush()
+    forged = plots.take(np.arange(1))
+    forged.time[:] = plots.time.max() + 1e6
+    whole = Tracker(cfg)
+    out = whole.process(PlotTable.concat([plots, forged]))
+    whole.flush()
+    assert plots.time.max() - np.median(plots.time) > 2 * cfg.max_future_s
+    assert out.rejected.sum() == out.rejected[REASONS.index("future"), 0] == 1
+    a, b = chunked.tracks, whole.tracks
+    np.testing.assert_array_equal(a.id, b.id)
+    np.testing.assert_allclose(b.x, a.x, rtol=1e-9)
+
+
 def test_adsb_identity_is_adopted_and_esm_never_initiates() -> None:
     rng = np.random.default_rng(12)
     scan = synth.radar_scans(synth.linear(np.array([[2e4, 4e4, 8e3]]),

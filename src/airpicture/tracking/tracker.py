@@ -18,7 +18,9 @@ when they run out), so no batch copies every track; :attr:`Tracker.tracks` lists
 ones in track-number order.
 
 The tracker reads no clock: "far in the future" is judged against ``now`` when the caller
-gives it, else against the median time of the plots of the call.
+gives it, else against the end of the run of the call's plot times that holds their median
+(sorted times up to the first gap longer than ``max_future_s``): a call may carry a long
+recording, and a far-future plot stands apart from the rest.
 """
 
 from __future__ import annotations
@@ -121,9 +123,10 @@ class Tracker:
         now : float, optional
             Reference data time (s) for rejecting plots from the future.
         """
-        ref = now if now is not None else _median_time(plots, self._done)
-        reason, counts = validate(plots, self._ctx.sensors.kind, ref, self.config.max_future_s)
-        late = (reason < 0) & (plots.time < self._done - self.config.lag_s)
+        cfg = self.config
+        ref = now if now is not None else _reference_time(plots, self._done, cfg.max_future_s)
+        reason, counts = validate(plots, self._ctx.sensors.kind, ref, cfg.max_future_s)
+        late = (reason < 0) & (plots.time < self._done - cfg.lag_s)
         reason[late] = REASON["late"]
         np.add.at(counts[REASON["late"]], plots.sensor[late].astype(np.intp), 1)
         good = plots.take(reason < 0)
@@ -234,6 +237,12 @@ class Tracker:
         return out
 
 
-def _median_time(plots: PlotTable, fallback: float) -> float:
-    finite = plots.time[np.isfinite(plots.time)]
-    return float(np.median(finite)) if len(finite) else fallback
+def _reference_time(plots: PlotTable, fallback: float, max_gap: float) -> float:
+    """End (s) of the run of the plots' sorted finite times, without a gap over ``max_gap``
+    (s), that holds their median; ``fallback`` without finite times."""
+    t = np.sort(plots.time[np.isfinite(plots.time)])
+    if not len(t):
+        return fallback
+    mid = len(t) // 2
+    gaps = np.flatnonzero(np.diff(t[mid:]) > max_gap)
+    return float(t[mid + gaps[0]]) if len(gaps) else float(t[-1])
