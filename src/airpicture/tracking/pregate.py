@@ -39,6 +39,7 @@ def pregate(
     kind: SensorKind,
     zf: Array,
     sf: Array,
+    R: Array,
     site: Array,
     rot: Array,
     site_height: float,
@@ -54,6 +55,9 @@ def pregate(
     kind : SensorKind
     zf, sf : (M, m) arrays
         Full measurement vectors and sigmas of the plots.
+    R : (M, m, m) array
+        Their noise covariances (ECEF for ADS-B, whose position block is the plot's position
+        covariance).
     site, rot : (3,), (3, 3) arrays
         Sensor ECEF position and ECEF-to-ENU rotation.
     site_height, max_range : float
@@ -74,7 +78,11 @@ def pregate(
     sites = np.broadcast_to(site, (M, 3))
     rots = np.broadcast_to(rot, (M, 3, 3))
     if kind is not SensorKind.ESM:
-        pos, cov = measurement.plot_position(kind, zf, sf, sites, rots, np.full(M, site_height))
+        if kind is SensorKind.ADSB:  # the round's own noise, which plot_position recomputes
+            pos, cov = zf[:, :3], R[:, :3, :3]
+        else:
+            pos, cov = measurement.plot_position(kind, zf, sf, sites, rots,
+                                                 np.full(M, site_height))
         plot_radius = k * np.sqrt(np.trace(cov, axis1=1, axis2=2))
         return (*candidate_pairs(track_pos, track_radius, pos, plot_radius), pos, cov)
     rel = (track_pos - site) @ rot.T

@@ -179,7 +179,7 @@ def _gate(
     q = max(mm.q for mm in ctx.models)
     pos, radius = track_balls(tracks, t_ref, half_span, k, q)
     ti, pj, _, _ = pregate(
-        kind, zf, sigma_of(zf, R), sens.site[sensor], sens.rot[sensor],
+        kind, zf, sigma_of(zf, R), R, sens.site[sensor], sens.rot[sensor],
         float(sens.llh[sensor, 2]), float(sens.max_range[sensor]), pos, radius, k)
     if (plots.icao >= 0).any():  # an address pairs only with the track that holds it, if any
         clash = (plots.icao[pj] >= 0) & (plots.icao[pj] != tracks.icao[ti])
