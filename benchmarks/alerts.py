@@ -33,15 +33,19 @@ velocity; the object a track follows is the nearest truth object within 5 km of 
 - ``adsb_inconsistent``: the flagged address's object was not being spoofed at that time;
 - ``track_lost``: the track followed no object (none within 5 km of it at any truth sample of
   its last ten minutes), or the object it last followed had left the joint coverage (no
-  nation's radar, SSR or ADS-B covers it), had landed (ended, or below 300 m), or was still
+  nation's radar, SSR or ADS-B covers it), had landed (below 300 m, or its flight ended
+  below 300 m), or was still
   held in the picture (another track within 5 km of it) at the alert time. The object is
   found from the track's history, not from its last reported position: a track whose tracker
-  lost its object in a manoeuvre drifts kilometres off it on predictions before it ends;
+  lost its object in a manoeuvre drifts kilometres off it on predictions before it ends. A
+  recorded flight that ends airborne is an object the picture did lose there: its alert is
+  true (printed as a note);
 - ``feed_silent``: no outage of that partner was in force from ``silent_s`` before the
   alert (the feed was not in fact cut).
 
 Prints each false alert (the first 30) with its explanation, a table of alerts, false
-alerts, false rate and alerts per hour by kind, a table of
+alerts, false rate and alerts per hour by kind, the seconds from each spoofing event's start
+to its ``adsb_inconsistent`` alert (``None``: never raised), a table of
 the registration estimates of the biased radars against the injected biases, then one JSON
 line. Timing: wall clock and process CPU time of the whole run.
 """
@@ -236,9 +240,9 @@ class AlertTap:
 
 
 def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
-          outages: list[Outage]) -> tuple[dict[str, tuple[int, int]], list[str]]:
-    """``{kind: (alerts, false alerts)}`` by the module docstring's criteria, and the false
-    alerts as text."""
+          outages: list[Outage]) -> tuple[dict[str, tuple[int, int]], list[str], list[str]]:
+    """``{kind: (alerts, false alerts)}`` by the module docstring's criteria, the false
+    alerts as text, and notes on the true ones a reader may question."""
     truth = TruthTable.concat(tap.truth_parts)
     cover = CoverageTable.concat(tap.coverage_parts)
     t0 = sc.scenario.start.timestamp()
@@ -258,6 +262,7 @@ def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
 
     out = {k: [0, 0] for k in ALERT_KINDS}
     falses: list[str] = []
+    notes: list[str] = []
     for r in tap.raised:
         a, t = r.alert, r.alert.time
         false, why = True, ""
@@ -284,11 +289,17 @@ def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
             c = cover.nations[(cover.object == o) & (np.abs(cover.time - t) <= 10.0)]
             held = here.size > 0 and r.picture is not None and bool(
                 np.any(np.linalg.norm(r.picture - pos[here[0]], axis=1) < FOLLOW_M))
-            why = ("followed no object" if o < 0 else "object ended" if here.size == 0
+            mine = np.flatnonzero((truth.object == o) & (truth.time <= t))
+            last = truth.position[mine[np.argmax(truth.time[mine])]] if mine.size else None
+            why = ("followed no object" if o < 0
+                   else "object landed" if last is None or ecef2geodetic(last)[2] < 300.0
+                   else "" if here.size == 0  # its flight ends airborne: it was lost there
                    else "object uncovered" if c.size == 0 or not c.any()
                    else "object landed" if ecef2geodetic(pos[here[0]])[2] < 300.0
                    else "object still held" if held else "")
             false = bool(why)
+            if here.size == 0 and not false:
+                notes.append(f"track_lost at {t - t0:.0f} s: object {o}'s flight ends airborne")
         elif a.kind == "feed_silent":
             nation = (a.source or "").removeprefix("partner:")
             silent = tap.engine.config.silent_s
@@ -298,7 +309,24 @@ def judge(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64],
         out[a.kind][1] += int(false)
         if false:
             falses.append(f"{a.kind} at {t - t0:.0f} s ({a.source or why}): {a.explanation}")
-    return {k: (v[0], v[1]) for k, v in out.items()}, falses
+    return {k: (v[0], v[1]) for k, v in out.items()}, falses, notes
+
+
+def spoof_delays(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64]
+                 ) -> list[float | None]:
+    """Per spoofing event, the seconds from its start to the first ``adsb_inconsistent``
+    alert on the spoofed address (``None``: never flagged)."""
+    t0 = sc.scenario.start.timestamp()
+    out: list[float | None] = []
+    for e in sc.events:
+        if e.kind != "spoof":
+            continue
+        name = f"{int(sim_objects_icao[e.object]):06X}"
+        when = [r.alert.time - t0 - e.time_s for r in tap.raised
+                if r.alert.kind == "adsb_inconsistent" and r.alert.id.split(":")[1] == name
+                and r.alert.time - t0 >= e.time_s]
+        out.append(round(min(when), 1) if when else None)
+    return out
 
 
 def bias_rows(tap: AlertTap, sc: Scenario) -> list[dict[str, object]]:
@@ -330,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     sim = Simulation(sc, args.seed, DEFAULT_DATA_DIR)
     tap = AlertTap(sim, sc, args.nation)
     run_embedded(sc, args.seed, DEFAULT_DATA_DIR, outages=outages, tap=tap, on_epoch=tap.epoch)
-    counts, falses = judge(tap, sc, sim.objects.icao.astype(np.int64), outages)
+    counts, falses, notes = judge(tap, sc, sim.objects.icao.astype(np.int64), outages)
+    delays = spoof_delays(tap, sc, sim.objects.icao.astype(np.int64))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     from rich.console import Console
     from rich.table import Table
@@ -352,9 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     for line in falses[:30]:
         console.print(f"false: {line}", highlight=False)
+    for line in notes:
+        console.print(f"true: {line}", highlight=False)
     console.print(table)
     console.print(btable)
     events = [(e.kind, e.object, e.time_s, e.code or e.offset_m) for e in sc.events]
+    console.print(f"spoofing flagged after (s): {delays}", highlight=False)
     console.print(f"events: {events}; outage: {outages[0].nation} for 120 s; "
                   f"wall {wall:.0f} s, cpu {cpu:.0f} s")
     print(json.dumps({
@@ -362,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         "nation": args.nation, "alerts": {k: v[0] for k, v in counts.items()},
         "false": {k: v[1] for k, v in counts.items()},
         "false_rate": total[1] / total[0] if total[0] else 0.0,
-        "alerts_per_hour": total[0] / hours, "biases": biases,
+        "alerts_per_hour": total[0] / hours, "biases": biases, "spoof_delay_s": delays,
         "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
     }, sort_keys=True))
     return 0

@@ -260,6 +260,27 @@ def test_a_track_reacquired_under_a_new_number_is_not_lost(successor: bool,
         assert list(twin.alerts) == list(engine.alerts)
 
 
+@pytest.mark.parametrize(("window_s", "expected"), [(90.0, 0), (60.0, 1)])
+def test_a_successor_born_64_s_before_the_old_track_ends_still_holds_it(
+        window_s: float, expected: int) -> None:
+    # As above, for an aircraft without address (no track carries it on), but the partner
+    # coasts the old track 1 on its wrong heading for 70 s (to 130 s) and the new track 5
+    # holds the aircraft from 66 s: 64 s before track 1 ends, as in the 1-hour benchmark. A
+    # 60-s link window has forgotten the successor by then.
+    plain = dataclasses.replace(AIRLINER, icao=-1, mode3a=-1, callsign=b"")
+
+    def tracks(k: int) -> list[tuple[int, Obj]]:
+        rows = [(3, OTHER)]
+        if k < 130:
+            rows.append((1, plain if k < 60 else _off(plain, 60, NORTH)))
+        if k >= 66:
+            rows.append((5, plain))
+        return rows
+
+    engine = _feed(_lost_engine(link_window_s=window_s), 250, tracks)
+    assert engine.counts()["track_lost"] == expected, engine.alerts
+
+
 def test_a_dual_track_that_drifts_off_is_not_lost() -> None:
     # Two tracks of one partner on the airliner (2 km apart, same velocity): two STNs. At
     # 100 s the second drifts off north and is dropped at 115 s, ~7 km off; the first goes on.

@@ -29,7 +29,7 @@ FLIGHTS = [(0.8, 0.0, 180.0, 230.0), (0.9, 0.6, 200.0, 220.0), (-0.5, 0.8, 330.0
 SPOOF_FROM, SPOOF_EAST_M = 120.0, 2000.0
 
 
-def _truth(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def truth(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ECEF positions and velocities ``(len(t), A, 3)`` of the flights at times ``t``."""
     lat0, lon0 = np.radians(35.0 + np.array([f[0] for f in FLIGHTS])), np.radians(
         137.0 + np.array([f[1] for f in FLIGHTS]))
@@ -42,15 +42,16 @@ def _truth(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([x, y, z], axis=-1), vel
 
 
-def _plots(seconds: float, addressed: bool, rng: np.random.Generator,
-           spoof_from: float = SPOOF_FROM, escorted: int = -1) -> PlotTable:
-    """ADS-B and ESM plots. With ``escorted``, that aircraft emits nothing and the ESM
-    bearings seen near its line are those of an emitter without ADS-B flying 2 km east of
-    it (where a spoofed position would put it)."""
+def esm_plots(seconds: float, addressed: bool, rng: np.random.Generator,
+              spoof_from: float = SPOOF_FROM, escorted: int = -1,
+              escort_from: float = 0.0) -> PlotTable:
+    """ADS-B and ESM plots. With ``escorted``, from ``escort_from`` (s) on that aircraft emits
+    nothing and the ESM bearings seen near its line are those of an emitter without ADS-B
+    flying 2 km east of it (where a spoofed position would put it)."""
     icao = 0x840000 + np.arange(len(FLIGHTS))
     # ADS-B at 1 Hz; the spoofed aircraft's positions shifted east.
     t_a = T0 + np.arange(0.0, seconds, 1.0)
-    pos, vel = _truth(t_a)
+    pos, vel = truth(t_a)
     lat, lon = np.radians(35.0 + FLIGHTS[0][0]), np.radians(137.0 + FLIGHTS[0][1])
     shift = np.array(pymap3d.enu2uvw(SPOOF_EAST_M, 0.0, 0.0, lat, lon, deg=False))
     pos = pos.copy()
@@ -68,12 +69,12 @@ def _plots(seconds: float, addressed: bool, rng: np.random.Generator,
     phase = np.linspace(0.0, 2.0, len(FLIGHTS), endpoint=False)
     t_e = (T0 + np.arange(0.0, seconds - 2.0, 2.0)[:, None] + phase[None, :]).ravel()
     which = np.tile(np.arange(len(FLIGHTS)), len(t_e) // len(FLIGHTS))
-    p_e, _ = _truth(t_e)
+    p_e, _ = truth(t_e)
     p_e = p_e[np.arange(len(t_e)), which]
     if escorted >= 0:
         lat, lon = np.radians(35.0 + FLIGHTS[escorted][0]), np.radians(137.0 + FLIGHTS[escorted][1])
-        p_e[which == escorted] += np.array(pymap3d.enu2uvw(SPOOF_EAST_M, 0.0, 0.0, lat, lon,
-                                                           deg=False))
+        escort = np.array(pymap3d.enu2uvw(SPOOF_EAST_M, 0.0, 0.0, lat, lon, deg=False))
+        p_e[(which == escorted) & (t_e >= T0 + escort_from)] += escort
     az, _, _ = pymap3d.ecef2aer(p_e[:, 0], p_e[:, 1], p_e[:, 2], np.radians(ESM.lat_deg),
                                 np.radians(ESM.lon_deg), ESM.alt_m, deg=False)
     esm = PlotTable.blank(len(t_e))
@@ -88,7 +89,7 @@ def _plots(seconds: float, addressed: bool, rng: np.random.Generator,
 @pytest.mark.parametrize("addressed", [False, True], ids=["bearing-line", "by-address"])
 def test_a_spoof_seen_only_by_esm_is_flagged_within_30_s_and_honest_ones_never(
         addressed: bool) -> None:
-    plots = _plots(900.0, addressed, np.random.default_rng(11))
+    plots = esm_plots(900.0, addressed, np.random.default_rng(11))
     monitor = SpoofingMonitor([ESM, ADSB])
     flags = []
     for k in range(900):  # one batch per second of data time
@@ -111,7 +112,7 @@ def test_an_emitter_beside_a_silent_aircraft_makes_no_case_against_it() -> None:
     # No spoofing; aircraft 0 emits nothing, an emitter 2 km east of it does (6 sigma off
     # its line, like the spoof above): its bearings never matched aircraft 0, so they do not
     # count. Without the confirmation they would flag it.
-    plots = _plots(300.0, False, np.random.default_rng(11), spoof_from=1e9, escorted=0)
+    plots = esm_plots(300.0, False, np.random.default_rng(11), spoof_from=1e9, escorted=0)
     for confirm, expected in ((True, []), (False, [0x840000])):
         config = SpoofingConfig() if confirm else SpoofingConfig(esm_confirm=0, esm_fraction=0.0)
         monitor = SpoofingMonitor([ESM, ADSB], config)
@@ -123,7 +124,7 @@ def test_an_emitter_beside_a_silent_aircraft_makes_no_case_against_it() -> None:
 
 
 def test_without_esm_nothing_is_judged() -> None:
-    plots = _plots(120.0, False, np.random.default_rng(11))
+    plots = esm_plots(120.0, False, np.random.default_rng(11))
     monitor = SpoofingMonitor([ESM, ADSB], SpoofingConfig(use_esm=False))
     monitor.update(plots)
     assert monitor.samples == 0

@@ -33,7 +33,10 @@ def test_a_spoofed_aircraft_is_flagged_within_30_s_and_honest_ones_never_in_an_h
     assert [f[0] for f in flags] == [spoofed], flags
     assert 120.0 <= flags[0][1] <= 150.0
     assert flags[0][2] > 10.0  # 2 km is many sigma
-    assert monitor.samples > 3000  # radar-ADS-B pairs judged over the hour (seed 3: 3107)
+    # Radar-ADS-B pairs judged over the hour (seed 3: 2316). Primary plots pair with each
+    # aircraft's newest report only, so in these 5-s batches the plots more than max_dt_s
+    # before it go unjudged (3107 when they paired with any report).
+    assert monitor.samples > 2000
 
 
 def _dual_tracks(picture: TrackTable, truth_pos: np.ndarray, gate_m: float = 3000.0) -> int:
