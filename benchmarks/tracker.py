@@ -5,7 +5,7 @@ plots per scan); in the mixed case half of them also broadcast ADS-B every 2 s. 
 scans (initiation) are excluded; the rest are timed, in wall-clock seconds and in this
 process's CPU seconds (the machine is shared: CPU time is what the tracker itself used).
 Prints a table and, last, one JSON line for the 10,000-target radar case with the scaling
-exponent of the cost per scan and the number of Numba threads of the parallel kernels.
+exponent of the cost per scan.
 
     .venv/bin/python benchmarks/tracker.py [--scans 6] [--cv]
 """
@@ -22,7 +22,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numba
 import numpy as np
 from rich.console import Console
 from rich.table import Table
@@ -123,14 +122,12 @@ def main() -> None:
     Console().print(table)
     small, big = results[0][1], results[1][1]
     exponent = math.log(big["s_per_scan"] / small["s_per_scan"]) / math.log(10.0)
-    Console().print(f"cost per scan grows as N^{exponent:.2f} from 1,000 to 10,000 targets; "
-                    f"{numba.get_num_threads()} Numba threads")
+    Console().print(f"cost per scan grows as N^{exponent:.2f} from 1,000 to 10,000 targets")
     print(json.dumps({"targets": big["targets"], "plots": big["plots"],
                       "plots_per_s": round(big["plots_per_s"]),
                       "s_per_scan": round(big["s_per_scan"], 4),
                       "cpu_plots_per_s": round(big["cpu_plots_per_s"]),
-                      "scaling_exponent": round(exponent, 3),
-                      "threads": numba.get_num_threads()}))
+                      "scaling_exponent": round(exponent, 3)}))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ from airpicture.tracking.filters import FilterKind
 from airpicture.tracking.gating import chi2_gate, imm_gate
 from airpicture.tracking.imm import imm_mode_update
 from airpicture.tracking.initiation import can_initiate, initiate
-from airpicture.tracking.kernels.ekf import chunk_count
 from airpicture.tracking.management import record_hits
 from airpicture.tracking.pairs import (
     Context,
@@ -193,8 +192,7 @@ def _gate(
         gates = np.array([chi2_gate(cfg.gate_probability, m) if m else 0.0 for m in range(7)])
         keep, xp, Pp, c, d2, logdet, gate = kernels.imm_ekf_gate(
             layout, tracks.x, tracks.P, tracks.mu, ti, pj, dt, ctx.omegas, ctx.qs,
-            ctx.sojourns, group, zf, R, sens.site[sensor], sens.rot[sensor], gates,
-            chunk_count(len(ti)))
+            ctx.sojourns, group, zf, R, sens.site[sensor], sens.rot[sensor], gates)
         return Pairs(ti[keep], pj[keep], xp, Pp, c, d2, logdet, gate)
     xp, Pp, c, xk, Pk = kernels.imm_predict_pairs(
         tracks.x, tracks.P, tracks.mu, ti, dt, ctx.omegas, ctx.qs, ctx.sojourns)
@@ -279,7 +277,7 @@ def _update(
     if layout is not None and A:
         x_new, P_new, ll, fine = kernels.ekf_update(
             layout, pairs.x, pairs.P, pairs.plot, group, zf, R, ctx.sensors.site[sensor],
-            ctx.sensors.rot[sensor], chunk_count(A))
+            ctx.sensors.rot[sensor])
         if not fine:
             raise np.linalg.LinAlgError("innovation covariance not positive definite")
     else:

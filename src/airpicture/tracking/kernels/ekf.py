@@ -12,7 +12,6 @@ reference (and the path of the UKF and of SSR/ESM plots); results agree with the
 from __future__ import annotations
 
 import math
-import os
 
 import numba
 import numpy as np
@@ -34,15 +33,6 @@ ADSB = 1
 """Layout code of ADS-B plots."""
 FULL_SIZE = (4, 6)
 """Full measurement size of each layout."""
-MIN_CHUNK = 256
-"""Fewest pairs per chunk of the parallel per-pair loops (:func:`chunk_count`): two chunks
-break even at about 50-100 pairs of the gate or the update (2 cores); small inputs stay
-serial."""
-
-# The parallel kernels run between stretches of serial NumPy work: an OpenMP worker that
-# spins after each kernel (libgomp's default) takes the core that work needs (on 2 cores:
-# the tracker 1.5x slower). Read when Numba first loads its OpenMP threading layer.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @numba.njit(cache=True, inline="always")
@@ -192,83 +182,36 @@ def scratch() -> tuple[Array, Array, Array, Array, Array, Array, Array]:
             np.zeros((6, 6)), np.zeros((6, 6)))
 
 
-def chunk_count(n: int) -> int:
-    """Chunks for a parallel per-pair loop over ``n`` pairs: one per Numba thread, but at
-    least :data:`MIN_CHUNK` pairs each (one chunk, i.e. serial, for small inputs)."""
-    return max(1, min(numba.get_num_threads(), n // MIN_CHUNK))
-
-
-@numba.njit(cache=True)
-def chunk_starts(n: int, chunks: int) -> Index:
-    """Bounds ``(c + 1,)`` of ``c = min(chunks, n)`` (at least 1) contiguous, near-equal
-    chunks of ``range(n)``."""
-    chunks = max(1, min(chunks, n))
-    return (np.arange(chunks + 1) * n) // chunks
-
-
 @numba.njit(cache=True)
 def ekf_update(
     layout: int, xp: Array, Pp: Array, plot: Index, code: NDArray[np.int64], z: Array,
-    R: Array, site: Array, rot: Array, chunks: int = 1,
+    R: Array, site: Array, rot: Array,
 ) -> tuple[Array, Array, Array, bool]:
     """Model-wise Joseph-form EKF updates of pairs (``xp (A, r, 6)``) with their plots.
 
     ``K = P H^T S^-1`` (through the Cholesky factor of ``S``), ``x+ = x + K y``,
     ``P+ = (I - K H) P (I - K H)^T + K R K^T`` (its upper triangle, mirrored). Returns the
     updated states and covariances, the model log-likelihoods ``(A, r)`` and ``False`` when
-    some innovation covariance was not positive definite. The pairs are updated in ``chunks``
-    contiguous chunks side by side (:func:`chunk_count`; 1: serially); the result does not
-    depend on ``chunks``.
+    some innovation covariance was not positive definite.
     """
     A, r = xp.shape[0], xp.shape[1]
     x_new = np.empty_like(xp)
     P_new = np.empty_like(Pp)
     ll = np.zeros((A, r))
-    starts = chunk_starts(A, chunks)
-    if len(starts) == 2:
-        return x_new, P_new, ll, _update_range(0, A, layout, xp, Pp, plot, code, z, R, site,
-                                               rot, x_new, P_new, ll)
-    fine = np.empty(len(starts) - 1, np.bool_)
-    _update_chunks(starts, fine, layout, xp, Pp, plot, code, z, R, site, rot, x_new, P_new, ll)
-    return x_new, P_new, ll, bool(fine.all())
-
-
-@numba.njit(cache=True, parallel=True)
-def _update_chunks(
-    starts: Index, fine: NDArray[np.bool_], layout: int, xp: Array, Pp: Array, plot: Index,
-    code: NDArray[np.int64], z: Array, R: Array, site: Array, rot: Array, x_new: Array,
-    P_new: Array, ll: Array,
-) -> None:
-    """:func:`_update_range` of the chunks ``[starts[ch], starts[ch + 1])`` in parallel, their
-    results into ``fine[ch]``."""
-    for ch in numba.prange(len(fine)):
-        fine[ch] = _update_range(starts[ch], starts[ch + 1], layout, xp, Pp, plot, code, z, R,
-                                 site, rot, x_new, P_new, ll)
-
-
-@numba.njit(cache=True)
-def _update_range(
-    lo: int, hi: int, layout: int, xp: Array, Pp: Array, plot: Index, code: NDArray[np.int64],
-    z: Array, R: Array, site: Array, rot: Array, x_new: Array, P_new: Array, ll: Array,
-) -> bool:
-    """:func:`ekf_update` of the pairs ``lo <= k < hi`` into their rows of ``x_new``,
-    ``P_new``, ``ll`` (``ll`` zeroed); ``False`` when some ``S`` was not positive definite.
-    Scratch is allocated once per call."""
-    r = xp.shape[1]
-    fine = True
+    bad = False
     work, y, u, H, S, Rs, L = scratch()
     Kg = np.zeros((6, 6))
     G = np.zeros((6, 6))
     T = np.zeros((6, 6))
     KR = np.zeros((6, 6))
-    for k in range(lo, hi):
+    for k in range(A):
         j = plot[k]
         for mdl in range(r):
             x = xp[k, mdl]
             P = Pp[k, mdl]
             m = select(layout, code[j], x, P, z[j], R[j], site, rot, work, y, H, S, Rs)
             if not cholesky(S, m, L):
-                fine = False
+                bad = True
                 x_new[k, mdl] = x
                 P_new[k, mdl] = P
                 continue
@@ -309,4 +252,4 @@ def _update_range(
                         acc += KR[a, t] * Kg[b, t]
                     out[a, b] = acc
                     out[b, a] = acc
-    return fine
+    return x_new, P_new, ll, not bad

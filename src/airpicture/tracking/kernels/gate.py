@@ -30,7 +30,6 @@ from airpicture.tracking.kernels.bound import outside
 from airpicture.tracking.kernels.ekf import (
     FULL_SIZE,
     RADAR,
-    chunk_starts,
     h_full,
     innovation_covariance,
     scratch,
@@ -77,7 +76,7 @@ def _model_distance(
 def imm_ekf_gate(
     layout: int, x: Array, P: Array, mu: Array, track: Index, plot: Index, dt: Array,
     omegas: Array, qs: Array, sojourn: Array, code: NDArray[np.int64], z: Array, R: Array,
-    site: Array, rot: Array, gates: Array, chunks: int = 1,
+    site: Array, rot: Array, gates: Array,
 ) -> tuple[Index, Array, Array, Array, Array, Array, Array]:
     """IMM prediction of ``track[k]`` over ``dt[k]`` (s) and EKF chi-square gate against
     ``plot[k]``, for the candidate pairs ``k`` (module docstring).
@@ -93,10 +92,6 @@ def imm_ekf_gate(
     model with the smallest ``d2 + log det S`` among those whose own gate holds the plot, when
     the combined one does not). A prediction whose ``S`` is not positive definite does not
     gate.
-
-    The pairs are cut into ``chunks`` contiguous chunks (:func:`.ekf.chunk_count`; 1:
-    serially) gated side by side, each compacting its survivors at its own start; a serial
-    pass then closes the gaps. The result does not depend on ``chunks``.
     """
     K, r = len(track), x.shape[1]
     keep = np.empty(K, np.intp)
@@ -106,59 +101,6 @@ def imm_ekf_gate(
     d2 = np.empty(K)
     logdet = np.empty(K)
     gate = np.empty(K)
-    az = np.empty((len(z), 2))
-    if layout == RADAR:
-        az[:, 0] = np.sin(z[:, 1])
-        az[:, 1] = np.cos(z[:, 1])
-    starts = chunk_starts(K, chunks)
-    count = np.empty(len(starts) - 1, np.intp)
-    if len(count) == 1:
-        count[0] = _gate_range(0, K, layout, x, P, mu, track, plot, dt, omegas, qs, sojourn,
-                               code, z, az, R, site, rot, gates, keep, xp, Pp, c, d2, logdet,
-                               gate)
-    else:
-        _gate_chunks(starts, count, layout, x, P, mu, track, plot, dt, omegas, qs, sojourn,
-                     code, z, az, R, site, rot, gates, keep, xp, Pp, c, d2, logdet, gate)
-    n = count[0]
-    for ch in range(1, len(count)):
-        for s in range(starts[ch], starts[ch] + count[ch]):
-            keep[n], d2[n], logdet[n], gate[n] = keep[s], d2[s], logdet[s], gate[s]
-            for mdl in range(r):
-                c[n, mdl] = c[s, mdl]
-                for a in range(6):
-                    xp[n, mdl, a] = xp[s, mdl, a]
-                    for b in range(6):
-                        Pp[n, mdl, a, b] = Pp[s, mdl, a, b]
-            n += 1
-    return keep[:n], xp[:n], Pp[:n], c[:n], d2[:n], logdet[:n], gate[:n]
-
-
-@numba.njit(cache=True, parallel=True)
-def _gate_chunks(
-    starts: Index, count: Index, layout: int, x: Array, P: Array, mu: Array, track: Index,
-    plot: Index, dt: Array, omegas: Array, qs: Array, sojourn: Array, code: NDArray[np.int64],
-    z: Array, az: Array, R: Array, site: Array, rot: Array, gates: Array, keep: Index,
-    xp: Array, Pp: Array, c: Array, d2: Array, logdet: Array, gate: Array,
-) -> None:
-    """:func:`_gate_range` of the chunks ``[starts[ch], starts[ch + 1])`` in parallel, their
-    survivor counts into ``count[ch]``."""
-    for ch in numba.prange(len(count)):
-        count[ch] = _gate_range(starts[ch], starts[ch + 1], layout, x, P, mu, track, plot, dt,
-                                omegas, qs, sojourn, code, z, az, R, site, rot, gates, keep,
-                                xp, Pp, c, d2, logdet, gate)
-
-
-@numba.njit(cache=True)
-def _gate_range(
-    lo: int, hi: int, layout: int, x: Array, P: Array, mu: Array, track: Index, plot: Index,
-    dt: Array, omegas: Array, qs: Array, sojourn: Array, code: NDArray[np.int64], z: Array,
-    az: Array, R: Array, site: Array, rot: Array, gates: Array, keep: Index, xp: Array,
-    Pp: Array, c: Array, d2: Array, logdet: Array, gate: Array,
-) -> int:
-    """Predict and gate the pairs ``lo <= k < hi`` (:func:`imm_ekf_gate`; ``az (M, 2)``: sine
-    and cosine of the radar plots' azimuths); the ``n`` survivors go to rows
-    ``lo .. lo + n - 1`` of the outputs. Returns ``n``; scratch is allocated once per call."""
-    r = x.shape[1]
     x0 = np.empty((r, 6))
     P0 = np.empty((r, 6, 6))
     W = np.empty((r, r))
@@ -172,8 +114,12 @@ def _gate_range(
     ym = np.empty(6)
     geo = np.empty((r + 1, 5))
     tmp = np.empty((r + 1, 6))
-    n = lo
-    for k in range(lo, hi):
+    az = np.empty((len(z), 2))
+    if layout == RADAR:
+        az[:, 0] = np.sin(z[:, 1])
+        az[:, 1] = np.cos(z[:, 1])
+    n = 0
+    for k in range(K):
         i, j = track[k], plot[k]
         mode_transition(dt[k], sojourn, Pi)
         mix_means(x, mu, i, Pi, c[n], W, x0)
@@ -211,4 +157,4 @@ def _gate_range(
         logdet[n] = ld
         gate[n] = g
         n += 1
-    return n - lo
+    return keep[:n], xp[:n], Pp[:n], c[:n], d2[:n], logdet[:n], gate[:n]
