@@ -13,19 +13,19 @@ import socket
 import threading
 import time
 
-from .servers import free_port
-
 
 class DelayProxy:
     """Listens on ``port`` and forwards to ``127.0.0.1:target``."""
 
     def __init__(self, target: int) -> None:
         self.target = target
-        self.port = free_port()
         self.delay_s = 0.0
         self.held_chunks = 0
         """Chunks that were held (arrived while ``delay_s`` > 0)."""
-        self._listener = socket.create_server(("127.0.0.1", self.port))
+        # bound to a port the kernel picks, here: a port picked first and bound later can be
+        # taken in between by a server of a coalition running alongside
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
         self._stop = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
