@@ -34,20 +34,19 @@ velocity; the object a track follows is the nearest truth object within 5 km of 
 - ``track_lost``: the track followed no object (none within 5 km of it at any truth sample of
   its last ten minutes), or the object it last followed had left the joint coverage (no
   nation's radar, SSR or ADS-B covers it), had landed (below 300 m, or its flight ended
-  below 300 m), or was still
-  held in the picture (another track within 5 km of it) at the alert time. The object is
-  found from the track's history, not from its last reported position: a track whose tracker
-  lost its object in a manoeuvre drifts kilometres off it on predictions before it ends. A
-  recorded flight that ends airborne is an object the picture did lose there: its alert is
-  true (printed as a note);
+  below 300 m), or was still held in the picture (another track within 5 km of it) at the
+  alert time. The object is found from the track's history, not from its last reported
+  position: a track whose tracker lost its object in a manoeuvre drifts kilometres off it on
+  predictions before it ends. A recorded flight that ends airborne is an object the picture
+  did lose there: its alert is true (printed as a note);
 - ``feed_silent``: no outage of that partner was in force from ``silent_s`` before the
   alert (the feed was not in fact cut).
 
 Prints each false alert (the first 30) with its explanation, a table of alerts, false
 alerts, false rate and alerts per hour by kind, the seconds from each spoofing event's start
-to its ``adsb_inconsistent`` alert (``None``: never raised), a table of
-the registration estimates of the biased radars against the injected biases, then one JSON
-line. Timing: wall clock and process CPU time of the whole run.
+to its ``adsb_inconsistent`` alert (``None``: never raised), a table of the registration
+estimates of the biased radars against the injected biases, then one JSON line. Timing: wall
+clock and process CPU time of the whole run.
 """
 
 from __future__ import annotations
@@ -65,6 +64,9 @@ from numpy.typing import NDArray
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
 
 from airpicture.cli.simulate import DEFAULT_DATA_DIR  # noqa: E402
 from airpicture.fusion import EpochResult  # noqa: E402
@@ -318,9 +320,7 @@ def spoof_delays(tap: AlertTap, sc: Scenario, sim_objects_icao: NDArray[np.int64
     alert on the spoofed address (``None``: never flagged)."""
     t0 = sc.scenario.start.timestamp()
     out: list[float | None] = []
-    for e in sc.events:
-        if e.kind != "spoof":
-            continue
+    for e in (e for e in sc.events if e.kind == "spoof"):
         name = f"{int(sim_objects_icao[e.object]):06X}"
         when = [r.alert.time - t0 - e.time_s for r in tap.raised
                 if r.alert.kind == "adsb_inconsistent" and r.alert.id.split(":")[1] == name
@@ -358,23 +358,19 @@ def main(argv: list[str] | None = None) -> int:
     sim = Simulation(sc, args.seed, DEFAULT_DATA_DIR)
     tap = AlertTap(sim, sc, args.nation)
     run_embedded(sc, args.seed, DEFAULT_DATA_DIR, outages=outages, tap=tap, on_epoch=tap.epoch)
-    counts, falses, notes = judge(tap, sc, sim.objects.icao.astype(np.int64), outages)
-    delays = spoof_delays(tap, sc, sim.objects.icao.astype(np.int64))
+    icao = sim.objects.icao.astype(np.int64)
+    counts, falses, notes = judge(tap, sc, icao, outages)
+    delays = spoof_delays(tap, sc, icao)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    from rich.console import Console
-    from rich.table import Table
-
     hours = args.duration / 3600.0
-    table = Table(title=f"alerts, western-pacific, {args.duration:.0f} s, seed {args.seed}")
-    for col in ("kind", "alerts", "false", "false rate", "per hour"):
-        table.add_column(col)
+    table = Table("kind", "alerts", "false", "false rate", "per hour",
+                  title=f"alerts, western-pacific, {args.duration:.0f} s, seed {args.seed}")
     total = [sum(v[0] for v in counts.values()), sum(v[1] for v in counts.values())]
     for kind, (n, f) in [*counts.items(), ("all", (total[0], total[1]))]:
         table.add_row(kind, str(n), str(f), f"{f / n:.2f}" if n else "-", f"{n / hours:.1f}")
     biases = bias_rows(tap, sc)
-    btable = Table(title="registration: injected, estimated, one sigma")
-    for col in ("sensor", "pairs", "range m", "azimuth deg", "time s"):
-        btable.add_column(col)
+    btable = Table("sensor", "pairs", "range m", "azimuth deg", "time s",
+                   title="registration: injected, estimated, one sigma")
     for b in biases:
         btable.add_row(str(b["sensor"]), str(b["pairs"]), str(b["range_m"]),
                        str(b["azimuth_deg"]), str(b["time_s"]))
