@@ -58,6 +58,30 @@ def test_plot_position_inverts_the_measurement(kind: SensorKind) -> None:
     assert np.all(np.linalg.eigvalsh(cov) > 0)
 
 
+@pytest.mark.parametrize("kind", [SensorKind.RADAR, SensorKind.SSR, SensorKind.ADSB])
+def test_plot_spread_is_the_position_and_trace_of_plot_position(kind: SensorKind) -> None:
+    """The pre-gate's plot balls: the positions of :func:`plot_position` and the traces of its
+    covariances, without forming them (2-D radar plots and SSR plots without height too)."""
+    rng = np.random.default_rng(5)
+    x, site, rot = _states(rng, 60)
+    z = measurement.predict(kind, x, site, rot)
+    sigma = np.broadcast_to({SensorKind.RADAR: [60.0, 1.5e-3, 2e-3, 1.0],
+                             SensorKind.SSR: [40.0, 1e-3, 30.0],
+                             SensorKind.ADSB: [30.0, 30.0, 45.0, 1.0, 1.0, 1.5]}[kind],
+                            z.shape) * rng.uniform(1.0, 20.0, (60, 1))
+    if kind is not SensorKind.ADSB:
+        z[::3, 2] = np.nan  # no elevation (radar) or no height (SSR, whose sigma stays)
+    if kind is SensorKind.RADAR:
+        sigma[::3, 2] = np.nan
+    zf, sf = z, sigma
+    R = measurement.noise_covariance(kind, zf, sf)
+    pos, cov = measurement.plot_position(kind, zf, sf, site, rot, np.full(60, SITE[2]))
+    spread_pos, trace = measurement.plot_spread(kind, zf, R, site[0], rot[0], float(SITE[2]))
+    np.testing.assert_allclose(spread_pos, pos, rtol=1e-15, atol=1e-6)
+    np.testing.assert_allclose(trace, np.trace(cov, axis1=1, axis2=2), rtol=1e-12)
+    assert trace.max() > 100.0 * trace.min() > 0.0
+
+
 def test_turn_model_turns_at_constant_speed_and_tends_to_cv() -> None:
     rng = np.random.default_rng(3)
     x, _, _ = _states(rng, 10)

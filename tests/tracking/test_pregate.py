@@ -30,11 +30,12 @@ def test_adsb_pregate_pairs_by_the_rounds_noise_covariance() -> None:
     track_pos = z[rng.integers(0, m, n), :3] + rng.normal(0, 2e3, (n, 3))
     track_radius = rng.uniform(100.0, 3e3, n)
     track_radius[::7] = -1.0  # free rows
-    ti, pj, pos, cov = pregate(SensorKind.ADSB, z, sigma_of(z, R), R, site, rot, float(llh[2]),
-                               4e5, track_pos, track_radius, k)
-    np.testing.assert_array_equal(cov, R[:, :3, :3])
+    ti, pj = pregate(SensorKind.ADSB, z, sigma_of(z, R), R, site, rot, float(llh[2]), 4e5,
+                     track_pos, track_radius, k)
+    pos, trace = measurement.plot_spread(SensorKind.ADSB, z, R, site, rot, float(llh[2]))
+    np.testing.assert_array_equal(trace, np.trace(R[:, :3, :3], axis1=1, axis2=2))
     np.testing.assert_array_equal(pos, z[:, :3])
-    radius = k * np.sqrt(np.trace(cov, axis1=1, axis2=2))
+    radius = k * np.sqrt(trace)
     twice = measurement.noise_covariance(SensorKind.ADSB, z, sigma_of(z, R))
     np.testing.assert_allclose(radius, k * np.sqrt(np.trace(twice[:, :3, :3], axis1=1, axis2=2)),
                                rtol=1e-12)

@@ -11,7 +11,7 @@ from airpicture.messages import SensorKind, TrackStatus
 from airpicture.plot_table import KIND_CODE, PlotTable
 from airpicture.track_table import STATUS_CODES, TrackTable
 from airpicture.tracking import REASONS, Association, Tracker, TrackerConfig, scan
-from airpicture.tracking.association import gnn
+from airpicture.tracking.association import SMALL_CLUSTER, gnn
 from airpicture.tracking.gating import candidate_pairs
 from airpicture.tracking.pairs import Pairs
 from airpicture.tracking.state import TrackArrays
@@ -155,6 +155,7 @@ def test_pregate_finds_exactly_the_brute_force_pairs() -> None:
         bt, bp = np.nonzero(dist <= rt[:, None] + rp[None])
         assert set(zip(t.tolist(), p.tolist(), strict=True)) == set(
             zip(bt.tolist(), bp.tolist(), strict=True))
+        np.testing.assert_array_equal(np.lexsort((t, p)), np.arange(len(t)))  # plot, track
 
 
 def test_gnn_matches_brute_force_on_small_problems() -> None:
@@ -183,7 +184,7 @@ def test_gnn_matches_brute_force_on_small_problems() -> None:
 def test_compiled_gnn_equals_scipy_assignment_on_random_clusters() -> None:
     rng = np.random.default_rng(15)
     for _ in range(60):
-        nt, npl = int(rng.integers(2, 9)), int(rng.integers(1, 9))
+        nt, npl = int(rng.integers(2, SMALL_CLUSTER + 1)), int(rng.integers(1, 40))
         ti, pj = np.nonzero(rng.random((nt, npl)) < 0.5)
         if len(ti) == 0:
             continue

@@ -24,7 +24,7 @@ from airpicture.tracking import kernels
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
 
-SMALL_CLUSTER = 8
+SMALL_CLUSTER = 32
 """Clusters of up to this many tracks are solved by the compiled Hungarian kernel."""
 
 

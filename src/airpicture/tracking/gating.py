@@ -55,12 +55,10 @@ def candidate_pairs(
     """
     if len(track_points) == 0 or len(plot_points) == 0:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    t, p = kernels.ball_pairs(np.ascontiguousarray(track_points, np.float64),
+    return kernels.ball_pairs(np.ascontiguousarray(track_points, np.float64),
                               np.ascontiguousarray(track_radius, np.float64),
                               np.ascontiguousarray(plot_points, np.float64),
                               np.ascontiguousarray(plot_radius, np.float64))
-    order = np.lexsort((t, p))
-    return t[order], p[order]
 
 
 def imm_gate(

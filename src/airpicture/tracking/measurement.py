@@ -182,24 +182,8 @@ def plot_position(
         return zf[:, :3].copy(), R[:, :3, :3]
     if kind is SensorKind.ESM:
         return np.full((M, 3), np.nan), np.full((M, 3, 3), np.nan)
-    rng, az = zf[:, 0], zf[:, 1]
-    s_rng, s_az = sf[:, 0], sf[:, 1]
-    if kind is SensorKind.RADAR and np.isfinite(zf[:, 2]).all():
-        el, s_el = zf[:, 2], sf[:, 2]
-    elif kind is SensorKind.RADAR:  # 2-D radar plots: elevation from an assumed height
-        has = np.isfinite(zf[:, 2])
-        el_h, s_el_h = _elevation_from_height(rng, np.full(M, DEFAULT_HEIGHT_M),
-                                              np.full(M, DEFAULT_HEIGHT_SIGMA_M), site_height)
-        el = np.where(has, zf[:, 2], el_h)
-        s_el = np.where(has, sf[:, 2], s_el_h)
-    else:
-        has = np.isfinite(zf[:, 2])
-        el_h, s_el_h = _elevation_from_height(rng, np.where(has, zf[:, 2], 0.0), sf[:, 2],
-                                              site_height)
-        el = np.where(has, el_h, 0.0)
-        s_el = np.where(has, s_el_h, 0.1)
+    rng, az, el, s_rng, s_az, s_el = _spherical(kind, zf, sf, site_height)
     ce, se, ca, sa = np.cos(el), np.sin(el), np.cos(az), np.sin(az)
-    enu = rng[:, None] * np.stack([ce * sa, ce * ca, se], axis=1)
     J = np.stack(
         [
             np.stack([ce * sa, rng * ce * ca, -rng * se * sa], axis=1),
@@ -212,8 +196,55 @@ def plot_position(
     D[:, 0, 0], D[:, 1, 1], D[:, 2, 2] = s_rng**2, s_az**2, s_el**2
     C_enu = J @ D @ J.transpose(0, 2, 1)
     rt = rot.transpose(0, 2, 1)
-    pos = site + np.einsum("kab,kb->ka", rt, enu)
-    return pos, rt @ C_enu @ rot
+    return _ecef(site, rot, rng, az, el), rt @ C_enu @ rot
+
+
+def plot_spread(
+    kind: SensorKind, zf: Array, R: Array, site: Array, rot: Array, site_height: float
+) -> tuple[Array, Array]:
+    """ECEF positions ``(M, 3)`` of radar, SSR or ADS-B plots, as :func:`plot_position`, and
+    the traces ``(M,)`` (m^2) of their position covariances, without forming those.
+
+    ``R`` is the round's noise covariance (:func:`noise_covariance`; for ADS-B its position
+    block is the plot's covariance, and its diagonal holds the radar sigmas squared). A
+    rotation keeps the trace, so for radar and SSR it is that of the spherical-to-ENU
+    Jacobian's image, ``s_r^2 + (r cos(el) s_az)^2 + (r s_el)^2``.
+    """
+    if kind is SensorKind.ADSB:
+        return zf[:, :3], np.trace(R[:, :3, :3], axis1=1, axis2=2)
+    sf = np.sqrt(np.diagonal(R, axis1=1, axis2=2)).reshape(zf.shape)
+    rng, az, el, s_rng, s_az, s_el = _spherical(kind, zf, sf, np.full(len(zf), site_height))
+    trace = s_rng**2 + (rng * np.cos(el) * s_az) ** 2 + (rng * s_el) ** 2
+    return _ecef(site, rot, rng, az, el), trace
+
+
+def _spherical(
+    kind: SensorKind, zf: Array, sf: Array, site_height: Array
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Range, azimuth, elevation and their sigmas of radar or SSR plots (:func:`plot_position`
+    for the elevation of plots without one)."""
+    M = len(zf)
+    rng, az = zf[:, 0], zf[:, 1]
+    s_rng, s_az = sf[:, 0], sf[:, 1]
+    if kind is SensorKind.RADAR and np.isfinite(zf[:, 2]).all():
+        return rng, az, zf[:, 2], s_rng, s_az, sf[:, 2]
+    has = np.isfinite(zf[:, 2])
+    if kind is SensorKind.RADAR:  # 2-D radar plots: elevation from an assumed height
+        el_h, s_el_h = _elevation_from_height(rng, np.full(M, DEFAULT_HEIGHT_M),
+                                              np.full(M, DEFAULT_HEIGHT_SIGMA_M), site_height)
+        return rng, az, np.where(has, zf[:, 2], el_h), s_rng, s_az, np.where(has, sf[:, 2],
+                                                                             s_el_h)
+    el_h, s_el_h = _elevation_from_height(rng, np.where(has, zf[:, 2], 0.0), sf[:, 2],
+                                          site_height)
+    return rng, az, np.where(has, el_h, 0.0), s_rng, s_az, np.where(has, s_el_h, 0.1)
+
+
+def _ecef(site: Array, rot: Array, rng: Array, az: Array, el: Array) -> Array:
+    """ECEF positions ``(M, 3)`` of range/azimuth/elevation seen from ``site`` (``(3,)`` or
+    ``(M, 3)``) with the ECEF-to-ENU rotation ``rot`` (``(3, 3)`` or ``(M, 3, 3)``)."""
+    ce = np.cos(el)
+    enu = rng[:, None] * np.stack([ce * np.sin(az), ce * np.cos(az), np.sin(el)], axis=1)
+    return np.asarray(site + np.einsum("...ba,...b->...a", rot, enu), np.float64)
 
 
 def _elevation_from_height(

@@ -47,7 +47,7 @@ def pregate(
     track_pos: Array,
     track_radius: Array,
     k: float,
-) -> tuple[Index, Index, Array, Array]:
+) -> tuple[Index, Index]:
     """Candidate (track, plot) pairs for ``M`` plots of one sensor.
 
     Parameters
@@ -70,21 +70,12 @@ def pregate(
     Returns
     -------
     track, plot : (K,) integer arrays
-        The candidate pairs.
-    plot_pos, plot_cov : (M, 3), (M, 3, 3) arrays
-        The plots' ECEF positions and covariances (NaN for bearings-only plots).
+        The candidate pairs; a plot's ball has the radius ``k sqrt(trace C)``, ``C`` the
+        covariance of its position (:func:`airpicture.tracking.measurement.plot_spread`).
     """
-    M = len(zf)
-    sites = np.broadcast_to(site, (M, 3))
-    rots = np.broadcast_to(rot, (M, 3, 3))
     if kind is not SensorKind.ESM:
-        if kind is SensorKind.ADSB:  # the round's own noise, which plot_position recomputes
-            pos, cov = zf[:, :3], R[:, :3, :3]
-        else:
-            pos, cov = measurement.plot_position(kind, zf, sf, sites, rots,
-                                                 np.full(M, site_height))
-        plot_radius = k * np.sqrt(np.trace(cov, axis1=1, axis2=2))
-        return (*candidate_pairs(track_pos, track_radius, pos, plot_radius), pos, cov)
+        pos, trace = measurement.plot_spread(kind, zf, R, site, rot, site_height)
+        return candidate_pairs(track_pos, track_radius, pos, k * np.sqrt(trace))
     rel = (track_pos - site) @ rot.T
     rng = np.linalg.norm(rel, axis=1)
     near = np.flatnonzero((rng <= max_range + track_radius) & (track_radius >= 0.0))
@@ -93,4 +84,4 @@ def pregate(
     t_points = np.stack([np.sin(az_t), np.cos(az_t)], axis=1)
     p_points = np.stack([np.sin(zf[:, 0]), np.cos(zf[:, 0])], axis=1)
     t, p = candidate_pairs(t_points, ang_radius, p_points, k * sf[:, 0])
-    return near[t], p, np.full((M, 3), np.nan), np.full((M, 3, 3), np.nan)
+    return near[t], p

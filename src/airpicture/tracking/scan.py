@@ -82,13 +82,13 @@ def process_round(
             tracks, pairs.take(held), plots, sensor, ctx, zf, R, group)
         rest = pairs.take(~held & ~np.isin(pairs.plot, held_plots))
         chosen = _associate(tracks, plots, rest)
-        new_rows, new_gain = _update(tracks, rest.take(chosen), plots, sensor, ctx, zf, R, group)
+        new_rows, new_gain = _update(tracks, rest, chosen, plots, sensor, ctx, zf, R, group)
         hit_rows = np.concatenate([held_rows, new_rows])
         hit_plots = np.concatenate([held_plots, rest.plot[chosen]])
         gain = np.concatenate([held_gain, new_gain])
     else:
         chosen = _associate(tracks, plots, pairs)
-        hit_rows, gain = _update(tracks, pairs.take(chosen), plots, sensor, ctx, zf, R, group)
+        hit_rows, gain = _update(tracks, pairs, chosen, plots, sensor, ctx, zf, R, group)
         hit_plots = pairs.plot[chosen]
     if kind is SensorKind.RADAR and cfg.height_hold_sigma_mps > 0.0:
         flat = np.isnan(zf[hit_plots, 2])
@@ -178,7 +178,7 @@ def _gate(
     k = math.sqrt(chi2_gate(cfg.gate_probability, dims))
     q = max(mm.q for mm in ctx.models)
     pos, radius = track_balls(tracks, t_ref, half_span, k, q)
-    ti, pj, _, _ = pregate(
+    ti, pj = pregate(
         kind, zf, sigma_of(zf, R), R, sens.site[sensor], sens.rot[sensor],
         float(sens.llh[sensor, 2]), float(sens.max_range[sensor]), pos, radius, k)
     if (plots.icao >= 0).any():  # an address pairs only with the track that holds it, if any
@@ -265,45 +265,49 @@ def _associate(tracks: TrackArrays, plots: PlotTable, pairs: Pairs) -> Index:
 
 
 def _update(
-    tracks: TrackArrays, pairs: Pairs, plots: PlotTable, sensor: int, ctx: Context, zf: Array,
-    R: Array, group: NDArray[np.int64],
+    tracks: TrackArrays, pairs: Pairs, chosen: Index, plots: PlotTable, sensor: int,
+    ctx: Context, zf: Array, R: Array, group: NDArray[np.int64],
 ) -> tuple[Index, Array]:
-    """Model-wise Joseph updates of one-to-one pairs, in place; rows and SLLR score gains."""
+    """Model-wise Joseph updates of the one-to-one pairs ``chosen``, into the tracks in place;
+    rows and SLLR score gains. The compiled EKF updates the chosen pairs' predictions in
+    ``pairs.x``, ``pairs.P`` (not read again), the tracks only when all succeeded."""
     kind = ctx.sensors.kinds[sensor]
-    A, r = len(pairs.track), tracks.models
+    A, r = len(chosen), tracks.models
+    plot = pairs.plot[chosen]
+    d2, logdet = pairs.d2[chosen], pairs.logdet[chosen]
     gain = np.zeros(A)
     pd = float(ctx.sensors.pd[sensor])
     layout = _fast_layout(ctx, sensor)
     if layout is not None and A:
-        x_new, P_new, ll, fine = kernels.ekf_update(
-            layout, pairs.x, pairs.P, pairs.plot, group, zf, R, ctx.sensors.site[sensor],
-            ctx.sensors.rot[sensor])
+        ll, fine = kernels.ekf_update(layout, pairs.x, pairs.P, chosen, plot, group, zf, R,
+                                      ctx.sensors.site[sensor], ctx.sensors.rot[sensor])
         if not fine:
             raise np.linalg.LinAlgError("innovation covariance not positive definite")
+        x_new, P_new = pairs.x[chosen], pairs.P[chosen]
     else:
-        x_new, P_new, ll = pairs.x.copy(), pairs.P.copy(), np.zeros((A, r))
-    for code in np.unique(group[pairs.plot]):
-        sel = np.flatnonzero(group[pairs.plot] == code)
+        x_new, P_new, ll = pairs.x[chosen], pairs.P[chosen], np.zeros((A, r))
+    for code in np.unique(group[plot]):
+        sel = np.flatnonzero(group[plot] == code)
         cols = group_columns(int(code), measurement.FULL_SIZE[kind])
         density = ctx.sensors.clutter_density(sensor, cols)
         gain[sel] = math.log(pd / density) + filters.log_likelihood(
-            pairs.d2[sel], pairs.logdet[sel], len(cols))
+            d2[sel], logdet[sel], len(cols))
         if layout is not None:
             continue
-        j = np.repeat(pairs.plot[sel], r)
-        xm = pairs.x[sel].reshape(-1, 6)
-        Pm = pairs.P[sel].reshape(-1, 6, 6)
+        j = np.repeat(plot[sel], r)
+        xm = x_new[sel].reshape(-1, 6)
+        Pm = P_new[sel].reshape(-1, 6, 6)
         lin, y = linearise_pairs(kind, cols, xm, Pm, sensor, ctx, zf[j], R[j])
         xu, Pu = filters.joseph_update(xm, Pm, y, lin)
         x_new[sel] = xu.reshape(-1, r, 6)
         P_new[sel] = Pu.reshape(-1, r, 6, 6)
-        d2, logdet = filters.mahalanobis(y, lin.S)
-        ll[sel] = filters.log_likelihood(d2, logdet, len(cols)).reshape(-1, r)
-    rows = pairs.track
+        d2_m, logdet_m = filters.mahalanobis(y, lin.S)
+        ll[sel] = filters.log_likelihood(d2_m, logdet_m, len(cols)).reshape(-1, r)
+    rows = pairs.track[chosen]
     tracks.x[rows] = x_new
     tracks.P[rows] = P_new
-    tracks.mu[rows] = imm_mode_update(pairs.c, ll) if r > 1 else 1.0
-    tracks.time[rows] = plots.time[pairs.plot]
+    tracks.mu[rows] = imm_mode_update(pairs.c[chosen], ll) if r > 1 else 1.0
+    tracks.time[rows] = plots.time[plot]
     return rows, gain
 
 

@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from airpicture.columns import ColumnTable
-from airpicture.messages import TrackStatus
-from airpicture.track_table import STATUS_CODES, TrackTable
+from airpicture.messages import Identity, TrackStatus
+from airpicture.track_table import IDENTITY_CODES, STATUS_CODES, TrackTable
 from airpicture.tracking import kernels
 from airpicture.tracking.kernels.combine import combine_rows
 
@@ -93,17 +93,26 @@ class TrackArrays(ColumnTable):
 
     def refresh(self, rows: NDArray[np.intp] | None = None) -> None:
         """Recompute ``xc``, ``pos_var``, ``vel_var`` of ``rows`` (all when None), in place."""
-        index = np.arange(len(self), dtype=np.intp) if rows is None else np.asarray(rows,
-                                                                                   np.intp)
-        kernels.summarise(self.x, self.P, self.mu, index, self.xc, self.pos_var, self.vel_var)
+        kernels.summarise(self.x, self.P, self.mu, self._rows(rows), self.xc, self.pos_var,
+                          self.vel_var)
 
-    def copy(self) -> TrackArrays:
-        """A deep copy (a snapshot for re-processing)."""
-        return type(self)(**{k: v.copy() for k, v in self.columns().items()})
+    def copy(self, into: TrackArrays | None = None) -> TrackArrays:
+        """A deep copy (a snapshot for re-processing), written into the arrays of ``into``
+        when its columns have the same shapes (memory a dropped snapshot no longer needs:
+        no fresh pages to fault in), else new ones."""
+        mine = self.columns()
+        if into is None or any(v.shape != mine[k].shape for k, v in into.columns().items()):
+            return type(self)(**{k: v.copy() for k, v in mine.items()})
+        for k, v in into.columns().items():
+            np.copyto(v, mine[k])
+        return into
 
-    def combined(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """IMM-combined states ``(N, 6)`` and covariances ``(N, 6, 6)`` at :attr:`time`."""
-        return combine_rows(self.x, self.P, self.mu)
+    def combined(
+        self, rows: NDArray[np.intp] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """IMM-combined states ``(n, 6)`` and covariances ``(n, 6, 6)`` at :attr:`time` of
+        ``rows`` (all when None)."""
+        return combine_rows(self.x, self.P, self.mu, self._rows(rows))
 
     def quality(self) -> NDArray[np.float64]:
         """Track quality in [0, 1]: recent hit ratio times a position-accuracy factor.
@@ -112,30 +121,34 @@ class TrackArrays(ColumnTable):
         * 1 km / (1 km + position sigma)``, position sigma the root of the trace of the
         combined position covariance.
         """
-        return self._quality(self.combined()[1])
+        rows = self._rows(None)
+        return self._quality(self.combined(rows)[1], rows)
 
-    def _quality(self, P: NDArray[np.float64]) -> NDArray[np.float64]:
-        """:meth:`quality` from the combined covariances ``P (N, 6, 6)``."""
+    def _quality(self, P: NDArray[np.float64], rows: NDArray[np.intp]) -> NDArray[np.float64]:
+        """:meth:`quality` of ``rows`` from their combined covariances ``P (n, 6, 6)``."""
         sigma = np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2))
-        recent = np.bitwise_count(self.hits & np.uint32(0xFF)).astype(np.float64)
-        ratio = recent / np.maximum(np.minimum(self.opportunities, 8), 1)
+        recent = np.bitwise_count(self.hits[rows] & np.uint32(0xFF)).astype(np.float64)
+        ratio = recent / np.maximum(np.minimum(self.opportunities[rows], 8), 1)
         return np.asarray(np.clip(ratio, 0.0, 1.0) * 1000.0 / (1000.0 + sigma), np.float64)
 
-    def to_table(self, nation: str) -> TrackTable:
-        """The tracks as output rows (combined state at each track's own ``time``)."""
-        x, P = self.combined()
-        n = len(self)
-        table = TrackTable.blank(n)
-        return dataclasses.replace(
-            table,
-            time=self.time.copy(),
-            track=self.id.copy(),
-            source=np.full(n, nation.encode("ascii"), "S16"),
-            state=x.copy(),
-            covariance=P.copy(),
-            status=self.status.copy(),
-            quality=self._quality(P),
-            icao=self.icao.copy(),
-            mode3a=self.mode3a.copy(),
-            callsign=self.callsign.copy(),
+    def to_table(self, nation: str, rows: NDArray[np.intp] | None = None) -> TrackTable:
+        """``rows`` of the tracks (all when None), in that order, as output rows (combined
+        state at each track's own ``time``)."""
+        index = self._rows(rows)
+        x, P = self.combined(index)
+        return TrackTable(
+            time=self.time[index],
+            track=self.id[index],
+            source=np.full(len(index), nation.encode("ascii"), "S16"),
+            state=x,
+            covariance=P,
+            status=self.status[index],
+            quality=self._quality(P, index),
+            identity=np.full(len(index), IDENTITY_CODES.index(Identity.PENDING), np.uint8),
+            icao=self.icao[index],
+            mode3a=self.mode3a[index],
+            callsign=self.callsign[index],
         )
+
+    def _rows(self, rows: NDArray[np.intp] | None) -> NDArray[np.intp]:
+        return np.arange(len(self), dtype=np.intp) if rows is None else np.asarray(rows, np.intp)

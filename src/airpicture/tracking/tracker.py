@@ -103,6 +103,7 @@ class Tracker:
         self._pending = PlotTable.empty()
         self._history = PlotTable.empty()
         self._snapshots: list[_Snapshot] = []
+        self._spare: TrackArrays | None = None  # a dropped snapshot's table, to copy into
         self.rejected = np.zeros((len(REASONS), len(config.sensors) + 1), np.int64)
         """Cumulative rejected plots per reason and sensor."""
 
@@ -199,6 +200,8 @@ class Tracker:
         horizon = self._done - self.config.lag_s - dt
         older = [i for i, s in enumerate(self._snapshots) if s.start <= horizon]
         if older:  # keep the newest snapshot at or before the horizon and all later ones
+            if older[-1] > 0:
+                self._spare = self._snapshots[older[-1] - 1].tracks
             self._snapshots = self._snapshots[older[-1]:]
         keep_from = self._snapshots[0].start if self._snapshots else horizon
         self._history = self._history.take(self._history.time >= min(keep_from, horizon))
@@ -211,7 +214,9 @@ class Tracker:
         every = max(self.config.lag_s, self.config.batch_s)
         if self.config.lag_s > 0.0 and (not self._snapshots
                                         or start >= self._snapshots[-1].start + every):
-            self._snapshots.append(_Snapshot(start, self._tracks.copy(), self._next_id))
+            copy = self._tracks.copy(into=self._spare)
+            self._spare = None
+            self._snapshots.append(_Snapshot(start, copy, self._next_id))
         sensors, first = np.unique(plots.sensor, return_index=True)
         touched = np.zeros(len(self._tracks), bool)
         for s in sensors[np.argsort(first, kind="stable")]:
@@ -231,8 +236,8 @@ class Tracker:
         update_status(self._tracks, end, self.config)
         changed = touched | (before != self._tracks.status)
         emit = np.flatnonzero(changed)
-        out = self._tracks.take(emit[np.argsort(self._tracks.id[emit], kind="stable")]).to_table(
-            self.config.nation)
+        out = self._tracks.to_table(self.config.nation,
+                                    emit[np.argsort(self._tracks.id[emit], kind="stable")])
         self._done = end  # deleted rows stay as free slots for new tracks (scan.place)
         return out
 

@@ -12,18 +12,20 @@ from airpicture.tracking.kernels import imm
 from airpicture.tracking.kernels.inline import inlined
 
 Array = NDArray[np.float64]
+Index = NDArray[np.intp]
 
 combine_cov, combine_mean = inlined(imm.combine_cov), inlined(imm.combine_mean)
 
 
 @numba.njit(cache=True)
-def combine_rows(x: Array, P: Array, mu: Array) -> tuple[Array, Array]:
-    """Combined states ``(N, 6)`` and covariances ``(N, 6, 6)`` (ECEF, m and m/s) of the
-    model estimates ``x (N, r, 6)``, ``P`` weighted by the mode probabilities ``mu (N, r)``."""
-    N = x.shape[0]
-    xc = np.empty((N, 6))
-    Pc = np.empty((N, 6, 6))
-    for i in range(N):
-        combine_mean(x[i], mu[i], xc[i])
-        combine_cov(x[i], P[i], mu[i], xc[i], Pc[i])
+def combine_rows(x: Array, P: Array, mu: Array, rows: Index) -> tuple[Array, Array]:
+    """Combined states ``(len(rows), 6)`` and covariances ``(len(rows), 6, 6)`` (ECEF, m and
+    m/s) of the model estimates ``x (N, r, 6)``, ``P`` of ``rows``, weighted by the mode
+    probabilities ``mu (N, r)``."""
+    xc = np.empty((len(rows), 6))
+    Pc = np.empty((len(rows), 6, 6))
+    for k in range(len(rows)):
+        i = rows[k]
+        combine_mean(x[i], mu[i], xc[k])
+        combine_cov(x[i], P[i], mu[i], xc[k], Pc[k])
     return xc, Pc

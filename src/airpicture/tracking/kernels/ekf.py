@@ -182,21 +182,67 @@ def scratch() -> tuple[Array, Array, Array, Array, Array, Array, Array]:
             np.zeros((6, 6)), np.zeros((6, 6)))
 
 
+@numba.njit(cache=True, inline="always")
+def _columns(H: Array, m: int) -> int:
+    """Number of leading columns of ``H``'s first ``m`` rows outside which all are exactly
+    zero (3 for radar plots without range-rate and ADS-B positions: no velocity part)."""
+    hc = 0
+    for a in range(m):
+        hc = max(hc, _span(H, a)[1])
+    return hc
+
+
+@numba.njit(cache=True, inline="always")
+def _joseph(Kg: Array, H: Array, Rs: Array, m: int, hc: int, P: Array, G: Array, T: Array,
+            KR: Array) -> None:
+    """``P <- G P G^T + K R K^T``, ``G = I - K H``, in place (its upper triangle, mirrored),
+    for ``H`` zero beyond its first ``hc`` columns: there ``G`` is ``I`` and the products with
+    it are skipped (the same sums). ``G``, ``T``, ``KR (6, 6)`` are scratch space."""
+    for a in range(6):  # G = I - K H, its first hc columns
+        for b in range(hc):
+            acc = 1.0 if a == b else 0.0
+            for t in range(m):
+                acc -= Kg[a, t] * H[t, b]
+            G[a, b] = acc
+    for a in range(6):  # T = G P
+        for b in range(6):
+            acc = 0.0
+            for t in range(hc):
+                acc += G[a, t] * P[t, b]
+            T[a, b] = acc + P[a, b] if a >= hc else acc
+    for a in range(6):
+        for b in range(m):
+            acc = 0.0
+            for t in range(m):
+                acc += Kg[a, t] * Rs[t, b]
+            KR[a, b] = acc
+    for a in range(6):  # T G^T + K R K^T, symmetric: upper triangle, mirrored
+        for b in range(a, 6):
+            acc = 0.0
+            for t in range(hc):
+                acc += T[a, t] * G[b, t]
+            if b >= hc:
+                acc += T[a, b]
+            for t in range(m):
+                acc += KR[a, t] * Kg[b, t]
+            P[a, b] = acc
+            P[b, a] = acc
+
+
 @numba.njit(cache=True)
 def ekf_update(
-    layout: int, xp: Array, Pp: Array, plot: Index, code: NDArray[np.int64], z: Array,
-    R: Array, site: Array, rot: Array,
-) -> tuple[Array, Array, Array, bool]:
-    """Model-wise Joseph-form EKF updates of pairs (``xp (A, r, 6)``) with their plots.
+    layout: int, xp: Array, Pp: Array, pick: Index, plot: Index, code: NDArray[np.int64],
+    z: Array, R: Array, site: Array, rot: Array,
+) -> tuple[Array, bool]:
+    """Model-wise Joseph-form EKF updates of the pairs ``pick`` (``xp (K, r, 6)``,
+    ``Pp (K, r, 6, 6)`` their predictions) with their plots ``plot (len(pick),)``, in place.
 
     ``K = P H^T S^-1`` (through the Cholesky factor of ``S``), ``x+ = x + K y``,
-    ``P+ = (I - K H) P (I - K H)^T + K R K^T`` (its upper triangle, mirrored). Returns the
-    updated states and covariances, the model log-likelihoods ``(A, r)`` and ``False`` when
-    some innovation covariance was not positive definite.
+    ``P+ = (I - K H) P (I - K H)^T + K R K^T`` (:func:`_joseph`). Returns the model
+    log-likelihoods ``(len(pick), r)`` and ``False`` when some innovation covariance was not
+    positive definite (that model's prediction is left as it was).
     """
-    A, r = xp.shape[0], xp.shape[1]
-    x_new = np.empty_like(xp)
-    P_new = np.empty_like(Pp)
+    A, r = len(pick), xp.shape[1]
     ll = np.zeros((A, r))
     bad = False
     work, y, u, H, S, Rs, L = scratch()
@@ -207,13 +253,11 @@ def ekf_update(
     for k in range(A):
         j = plot[k]
         for mdl in range(r):
-            x = xp[k, mdl]
-            P = Pp[k, mdl]
+            x = xp[pick[k], mdl]
+            P = Pp[pick[k], mdl]
             m = select(layout, code[j], x, P, z[j], R[j], site, rot, work, y, H, S, Rs)
             if not cholesky(S, m, L):
                 bad = True
-                x_new[k, mdl] = x
-                P_new[k, mdl] = P
                 continue
             d2, logdet = mahalanobis(L, m, y, u)
             ll[k, mdl] = -0.5 * (d2 + logdet + m * LOG_2PI)
@@ -223,33 +267,9 @@ def ekf_update(
                 acc = x[a]
                 for b in range(m):
                     acc += Kg[a, b] * y[b]
-                x_new[k, mdl, a] = acc
-            for a in range(6):  # G = I - K H
-                for b in range(6):
-                    acc = 1.0 if a == b else 0.0
-                    for t in range(m):
-                        acc -= Kg[a, t] * H[t, b]
-                    G[a, b] = acc
-            for a in range(6):  # T = G P
-                for b in range(6):
-                    acc = 0.0
-                    for t in range(6):
-                        acc += G[a, t] * P[t, b]
-                    T[a, b] = acc
-            for a in range(6):
-                for b in range(m):
-                    acc = 0.0
-                    for t in range(m):
-                        acc += Kg[a, t] * Rs[t, b]
-                    KR[a, b] = acc
-            out = P_new[k, mdl]
-            for a in range(6):  # T G^T + K R K^T, symmetric: upper triangle, mirrored
-                for b in range(a, 6):
-                    acc = 0.0
-                    for t in range(6):
-                        acc += T[a, t] * G[b, t]
-                    for t in range(m):
-                        acc += KR[a, t] * Kg[b, t]
-                    out[a, b] = acc
-                    out[b, a] = acc
-    return x_new, P_new, ll, not bad
+                x[a] = acc
+            if _columns(H, m) <= 3:  # literal bounds: compiled unrolled
+                _joseph(Kg, H, Rs, m, 3, P, G, T, KR)
+            else:
+                _joseph(Kg, H, Rs, m, 6, P, G, T, KR)
+    return ll, not bad

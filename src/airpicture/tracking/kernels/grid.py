@@ -32,7 +32,7 @@ def ball_pairs(
     outside the box grown by its reach is skipped; any other visits the cells its ball, grown
     by the largest plot radius, reaches inside the box (at most two per axis for a track of
     median reach), or, when those outnumber the plots, tests every plot. The result is exact:
-    each candidate passes the distance test.
+    each candidate passes the distance test. Pairs come sorted by plot, then track.
     """
     N, d = tracks.shape
     M = plots.shape[0]
@@ -123,7 +123,19 @@ def ball_pairs(
                 a -= 1
             if a < 0:
                 break
-    return out_t[:n_out].copy(), out_p[:n_out].copy()
+    by_plot = np.zeros(M + 1, np.int64)  # counting sort by plot; tracks ascend within one
+    for k in range(n_out):
+        by_plot[out_p[k] + 1] += 1
+    for j in range(M):
+        by_plot[j + 1] += by_plot[j]
+    pair_t = np.empty(n_out, np.intp)
+    pair_p = np.empty(n_out, np.intp)
+    for k in range(n_out):
+        at = by_plot[out_p[k]]
+        pair_t[at] = out_t[k]
+        pair_p[at] = out_p[k]
+        by_plot[out_p[k]] = at + 1
+    return pair_t, pair_p
 
 
 @numba.njit(cache=True, inline="always")
