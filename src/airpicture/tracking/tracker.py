@@ -103,7 +103,7 @@ class Tracker:
         self._pending = PlotTable.empty()
         self._history = PlotTable.empty()
         self._snapshots: list[_Snapshot] = []
-        self._spare: TrackArrays | None = None  # a dropped snapshot's table, to copy into
+        self._spare: list[TrackArrays] = []  # dropped snapshots' tables, to copy into
         self.rejected = np.zeros((len(REASONS), len(config.sensors) + 1), np.int64)
         """Cumulative rejected plots per reason and sensor."""
 
@@ -197,15 +197,22 @@ class Tracker:
         done = pending.take(ready)
         self._pending = pending.take(~ready)
         self._history = PlotTable.concat([self._history, done])
-        horizon = self._done - self.config.lag_s - dt
-        older = [i for i, s in enumerate(self._snapshots) if s.start <= horizon]
-        if older:  # keep the newest snapshot at or before the horizon and all later ones
-            if older[-1] > 0:
-                self._spare = self._snapshots[older[-1] - 1].tracks
-            self._snapshots = self._snapshots[older[-1]:]
+        horizon = self._trim_snapshots()
         keep_from = self._snapshots[0].start if self._snapshots else horizon
         self._history = self._history.take(self._history.time >= min(keep_from, horizon))
         return tables, counts
+
+    def _trim_snapshots(self) -> float:
+        """Drop the snapshots no late plot can need any more (keeping the newest at or before
+        the horizon ``processed time - lag_s - batch_s`` and all later ones), their tables
+        kept as spares for the next snapshots; returns the horizon (s)."""
+        horizon = self._done - self.config.lag_s - self.config.batch_s
+        older = [i for i, s in enumerate(self._snapshots) if s.start <= horizon]
+        if older:
+            dropped = [s.tracks for s in self._snapshots[:older[-1]]]
+            self._spare = (self._spare + dropped)[-2:]
+            self._snapshots = self._snapshots[older[-1]:]
+        return horizon
 
     def _process_batch(
         self, plots: PlotTable, start: float, end: float, counts: NDArray[np.int64]
@@ -214,8 +221,8 @@ class Tracker:
         every = max(self.config.lag_s, self.config.batch_s)
         if self.config.lag_s > 0.0 and (not self._snapshots
                                         or start >= self._snapshots[-1].start + every):
-            copy = self._tracks.copy(into=self._spare)
-            self._spare = None
+            self._trim_snapshots()
+            copy = self._tracks.copy(into=self._spare.pop() if self._spare else None)
             self._snapshots.append(_Snapshot(start, copy, self._next_id))
         sensors, first = np.unique(plots.sensor, return_index=True)
         touched = np.zeros(len(self._tracks), bool)
