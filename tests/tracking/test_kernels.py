@@ -12,7 +12,7 @@ from airpicture import geo
 from airpicture.messages import SensorKind
 from airpicture.tracking import filters, kernels, measurement
 from airpicture.tracking.gating import chi2_gate, imm_gate
-from airpicture.tracking.imm import imm_combine, imm_predict
+from airpicture.tracking.imm import imm_combine, imm_mode_update, imm_predict
 from airpicture.tracking.kernels import bound, imm
 from airpicture.tracking.kernels.combine import combine_rows
 from airpicture.tracking.motion import MotionModel, ct_transition
@@ -221,3 +221,20 @@ def test_compiled_combination_of_track_rows_equals_the_numpy_one(models: int) ->
     np.testing.assert_allclose(Pc, ref_P, rtol=1e-10, atol=1e-6)
     assert (np.abs(Pc - P[rows, 0]).max() > 1e3 if models > 1
             else np.array_equal(Pc, P[rows, 0]))
+
+
+def test_committed_updates_land_in_their_rows_with_the_numpy_mode_update() -> None:
+    rng = np.random.default_rng(25)
+    x, P, *_ = _scene(SensorKind.RADAR, rng, n=30)
+    c = rng.dirichlet(np.ones(3), 30)
+    c[0] = [1.0, 0.0, 0.0]  # a model with no prior mass keeps the floor
+    ll = rng.normal(-10.0, 5.0, (20, 3))
+    pick = np.concatenate([[0], 1 + rng.permutation(29)[:19]]).astype(np.intp)
+    rows = rng.permutation(50)[:20].astype(np.intp)
+    tx, tP, tmu = np.zeros((50, 3, 6)), np.zeros((50, 3, 6, 6)), np.full((50, 3), -1.0)
+    kernels.commit_updates(x, P, c, ll, pick, rows, tx, tP, tmu)
+    np.testing.assert_array_equal(tx[rows], x[pick])
+    np.testing.assert_array_equal(tP[rows], P[pick])
+    np.testing.assert_allclose(tmu[rows], imm_mode_update(c[pick], ll), rtol=1e-12)
+    assert (tmu[np.setdiff1d(np.arange(50), rows)] == -1.0).all()
+    assert tmu[rows[0], 1:].max() < 2e-12 and tmu[rows].min() > 0.99e-12

@@ -37,7 +37,6 @@ from airpicture.tracking import association, filters, jpda, kernels, measurement
 from airpicture.tracking.config import Association
 from airpicture.tracking.filters import FilterKind
 from airpicture.tracking.gating import chi2_gate, imm_gate
-from airpicture.tracking.imm import imm_mode_update
 from airpicture.tracking.initiation import can_initiate, initiate
 from airpicture.tracking.management import record_hits
 from airpicture.tracking.pairs import (
@@ -278,14 +277,15 @@ def _update(
     gain = np.zeros(A)
     pd = float(ctx.sensors.pd[sensor])
     layout = _fast_layout(ctx, sensor)
-    if layout is not None and A:
-        ll, fine = kernels.ekf_update(layout, pairs.x, pairs.P, chosen, plot, group, zf, R,
+    if layout is not None:
+        xu, Pu, c, pick = pairs.x, pairs.P, pairs.c, chosen
+        ll, fine = kernels.ekf_update(layout, xu, Pu, pick, plot, group, zf, R,
                                       ctx.sensors.site[sensor], ctx.sensors.rot[sensor])
         if not fine:
             raise np.linalg.LinAlgError("innovation covariance not positive definite")
-        x_new, P_new = pairs.x[chosen], pairs.P[chosen]
     else:
-        x_new, P_new, ll = pairs.x[chosen], pairs.P[chosen], np.zeros((A, r))
+        xu, Pu, c = pairs.x[chosen], pairs.P[chosen], pairs.c[chosen]
+        pick, ll = np.arange(A, dtype=np.intp), np.zeros((A, r))
     for code in np.unique(group[plot]):
         sel = np.flatnonzero(group[plot] == code)
         cols = group_columns(int(code), measurement.FULL_SIZE[kind])
@@ -295,18 +295,15 @@ def _update(
         if layout is not None:
             continue
         j = np.repeat(plot[sel], r)
-        xm = x_new[sel].reshape(-1, 6)
-        Pm = P_new[sel].reshape(-1, 6, 6)
+        xm, Pm = xu[sel].reshape(-1, 6), Pu[sel].reshape(-1, 6, 6)
         lin, y = linearise_pairs(kind, cols, xm, Pm, sensor, ctx, zf[j], R[j])
-        xu, Pu = filters.joseph_update(xm, Pm, y, lin)
-        x_new[sel] = xu.reshape(-1, r, 6)
-        P_new[sel] = Pu.reshape(-1, r, 6, 6)
+        xm, Pm = filters.joseph_update(xm, Pm, y, lin)
+        xu[sel] = xm.reshape(-1, r, 6)
+        Pu[sel] = Pm.reshape(-1, r, 6, 6)
         d2_m, logdet_m = filters.mahalanobis(y, lin.S)
         ll[sel] = filters.log_likelihood(d2_m, logdet_m, len(cols)).reshape(-1, r)
     rows = pairs.track[chosen]
-    tracks.x[rows] = x_new
-    tracks.P[rows] = P_new
-    tracks.mu[rows] = imm_mode_update(pairs.c[chosen], ll) if r > 1 else 1.0
+    kernels.commit_updates(xu, Pu, c, ll, pick, rows, tracks.x, tracks.P, tracks.mu)
     tracks.time[rows] = plots.time[plot]
     return rows, gain
 

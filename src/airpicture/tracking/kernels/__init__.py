@@ -22,13 +22,19 @@ from airpicture.tracking.kernels.ekf import ADSB, RADAR, ekf_update
 from airpicture.tracking.kernels.gate import imm_ekf_gate
 from airpicture.tracking.kernels.gnn import gnn_assign
 from airpicture.tracking.kernels.grid import ball_pairs
-from airpicture.tracking.kernels.imm import imm_predict_pairs, summarise, track_balls
+from airpicture.tracking.kernels.imm import (
+    commit_updates,
+    imm_predict_pairs,
+    summarise,
+    track_balls,
+)
 from airpicture.tracking.kernels.manage import count_misses, update_status
 
 __all__ = [
     "ADSB",
     "RADAR",
     "ball_pairs",
+    "commit_updates",
     "count_misses",
     "ekf_update",
     "gnn_assign",

@@ -247,6 +247,41 @@ def imm_predict_pairs(
 
 
 @numba.njit(cache=True)
+def commit_updates(
+    xu: Array, Pu: Array, c: Array, ll: Array, pick: Index, rows: Index, x: Array, P: Array,
+    mu: Array,
+) -> None:
+    """Write the updated model estimates ``xu[pick[k]]``, ``Pu[pick[k]]`` of pairs into their
+    tracks' rows ``rows[k]`` of ``x (N, r, 6)``, ``P``, and the posterior mode probabilities
+    into ``mu (N, r)``, in place: from the pairs' predicted ones ``c[pick[k]]`` and model
+    log-likelihoods ``ll[k]`` as :func:`airpicture.tracking.imm.imm_mode_update` (exp of
+    ``log c + ll`` less its maximum, normalised, floored at 1e-12, normalised again)."""
+    r = x.shape[1]
+    logw = np.empty(r)
+    for k in range(len(rows)):
+        i, s = rows[k], pick[k]
+        x[i] = xu[s]
+        P[i] = Pu[s]
+        if r == 1:
+            mu[i, 0] = 1.0
+            continue
+        top = -math.inf
+        for j in range(r):
+            logw[j] = math.log(max(c[s, j], 1e-300)) + ll[k, j]
+            top = max(top, logw[j])
+        total = 0.0
+        for j in range(r):
+            logw[j] = math.exp(logw[j] - top)
+            total += logw[j]
+        floored = 0.0
+        for j in range(r):
+            logw[j] = max(logw[j] / total, 1e-12)
+            floored += logw[j]
+        for j in range(r):
+            mu[i, j] = logw[j] / floored
+
+
+@numba.njit(cache=True)
 def track_balls(
     xc: Array, pos_var: Array, vel_var: Array, t_track: Array, live: NDArray[np.bool_],
     t_ref: float, half_span: float, k: float, q: float, margin: float,
