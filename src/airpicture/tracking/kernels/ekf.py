@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from airpicture.tracking.kernels import linalg
-from airpicture.tracking.kernels.inline import inlined
+from airpicture.tracking.kernels.inline import inlined, without_runtime
 from airpicture.tracking.kernels.linalg import LOG_2PI, TWO_PI
 
 cholesky = inlined(linalg.cholesky)
@@ -242,14 +242,25 @@ def ekf_update(
     log-likelihoods ``(len(pick), r)`` and ``False`` when some innovation covariance was not
     positive definite (that model's prediction is left as it was).
     """
+    ll = np.zeros((len(pick), xp.shape[1]))
+    fine = _update_pairs(layout, xp, Pp, pick, plot, code, z, R, site, rot, ll, scratch(),
+                         np.zeros((4, 6, 6)))
+    return ll, fine
+
+
+@without_runtime
+def _update_pairs(
+    layout: int, xp: Array, Pp: Array, pick: Index, plot: Index, code: NDArray[np.int64],
+    z: Array, R: Array, site: Array, rot: Array, ll: Array, ekf: tuple[Array, ...],
+    joseph: Array,
+) -> bool:
+    """The pair loop of :func:`ekf_update` into ``ll``, with scratch space ``ekf``
+    (:func:`scratch`) and ``joseph (4, 6, 6)``; compiled without Numba's runtime (no atomic
+    reference counting of the views it hands the inlined kernels, as :mod:`.gate`)."""
     A, r = len(pick), xp.shape[1]
-    ll = np.zeros((A, r))
     bad = False
-    work, y, u, H, S, Rs, L = scratch()
-    Kg = np.zeros((6, 6))
-    G = np.zeros((6, 6))
-    T = np.zeros((6, 6))
-    KR = np.zeros((6, 6))
+    work, y, u, H, S, Rs, L = ekf
+    Kg, G, T, KR = joseph[0], joseph[1], joseph[2], joseph[3]
     for k in range(A):
         j = plot[k]
         for mdl in range(r):
@@ -272,4 +283,4 @@ def ekf_update(
                 _joseph(Kg, H, Rs, m, 3, P, G, T, KR)
             else:
                 _joseph(Kg, H, Rs, m, 6, P, G, T, KR)
-    return ll, not bad
+    return not bad

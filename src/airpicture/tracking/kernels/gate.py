@@ -35,7 +35,7 @@ from airpicture.tracking.kernels.ekf import (
     scratch,
     select,
 )
-from airpicture.tracking.kernels.inline import inlined
+from airpicture.tracking.kernels.inline import inlined, without_runtime
 from airpicture.tracking.kernels.linalg import TWO_PI
 
 cholesky, mahalanobis = inlined(linalg.cholesky), inlined(linalg.mahalanobis)
@@ -94,30 +94,37 @@ def imm_ekf_gate(
     gate.
     """
     K, r = len(track), x.shape[1]
-    keep = np.empty(K, np.intp)
-    xp = np.empty((K, r, 6))
-    Pp = np.empty((K, r, 6, 6))
-    c = np.empty((K, r))
-    d2 = np.empty(K)
-    logdet = np.empty(K)
-    gate = np.empty(K)
-    x0 = np.empty((r, 6))
-    P0 = np.empty((r, 6, 6))
-    W = np.empty((r, r))
-    Pi = np.empty((r, r))
-    B = np.empty((r, 3, 3))
-    Rm = np.empty((r, 3, 3))
-    E = np.empty((3, 3))
-    xc = np.empty(6)
-    Pc = np.empty((6, 6))
-    work, y, u, H, S, Rs, L = scratch()
-    ym = np.empty(6)
-    geo = np.empty((r + 1, 5))
-    tmp = np.empty((r + 1, 6))
+    outputs = (np.empty(K, np.intp), np.empty((K, r, 6)), np.empty((K, r, 6, 6)),
+               np.empty((K, r)), np.empty(K), np.empty(K), np.empty(K))
     az = np.empty((len(z), 2))
     if layout == RADAR:
         az[:, 0] = np.sin(z[:, 1])
         az[:, 1] = np.cos(z[:, 1])
+    pair = (np.empty((r, 6)), np.empty((r, 6, 6)), np.empty((r, r)), np.empty((r, r)),
+            np.empty((r, 3, 3)), np.empty((r, 3, 3)), np.empty((3, 3)), np.empty(6),
+            np.empty((6, 6)), np.empty(6), np.empty((r + 1, 5)), np.empty((r + 1, 6)))
+    n = _gate_pairs(layout, x, P, mu, track, plot, dt, omegas, qs, sojourn, code, z, R, site,
+                    rot, gates, az, outputs, pair, scratch())
+    keep, xp, Pp, c, d2, logdet, gate = outputs
+    return keep[:n], xp[:n], Pp[:n], c[:n], d2[:n], logdet[:n], gate[:n]
+
+
+@without_runtime
+def _gate_pairs(
+    layout: int, x: Array, P: Array, mu: Array, track: Index, plot: Index, dt: Array,
+    omegas: Array, qs: Array, sojourn: Array, code: NDArray[np.int64], z: Array, R: Array,
+    site: Array, rot: Array, gates: Array, az: Array, outputs: tuple[Array, ...],
+    pair: tuple[Array, ...], ekf: tuple[Array, ...],
+) -> int:
+    """The pair loop of :func:`imm_ekf_gate` into its preallocated ``outputs`` (returns
+    how many pairs it kept), with ``az = [sin, cos]`` of the plots' azimuths and scratch
+    space ``pair`` and ``ekf`` (:func:`.ekf.scratch`). Compiled without Numba's runtime: it
+    allocates nothing, and the views it hands the inlined kernels then cost no atomic
+    reference counting (with it, a third of the loop's time)."""
+    K, r = len(track), x.shape[1]
+    keep, xp, Pp, c, d2, logdet, gate = outputs
+    x0, P0, W, Pi, B, Rm, E, xc, Pc, ym, geo, tmp = pair
+    work, y, u, H, S, Rs, L = ekf
     n = 0
     for k in range(K):
         i, j = track[k], plot[k]
@@ -157,4 +164,4 @@ def imm_ekf_gate(
         logdet[n] = ld
         gate[n] = g
         n += 1
-    return keep[:n], xp[:n], Pp[:n], c[:n], d2[:n], logdet[:n], gate[:n]
+    return n
