@@ -113,7 +113,8 @@ def imm_ekf_gate(
 def _gate_pairs(
     layout: int, x: Array, P: Array, mu: Array, track: Index, plot: Index, dt: Array,
     omegas: Array, qs: Array, sojourn: Array, code: NDArray[np.int64], z: Array, R: Array,
-    site: Array, rot: Array, gates: Array, az: Array, outputs: tuple[Array, ...],
+    site: Array, rot: Array, gates: Array, az: Array,
+    outputs: tuple[Index, Array, Array, Array, Array, Array, Array],
     pair: tuple[Array, ...], ekf: tuple[Array, ...],
 ) -> int:
     """The pair loop of :func:`imm_ekf_gate` into its preallocated ``outputs`` (returns
