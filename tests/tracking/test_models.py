@@ -76,7 +76,8 @@ def test_plot_spread_is_the_position_and_trace_of_plot_position(kind: SensorKind
     zf, sf = z, sigma
     R = measurement.noise_covariance(kind, zf, sf)
     pos, cov = measurement.plot_position(kind, zf, sf, site, rot, np.full(60, SITE[2]))
-    spread_pos, trace = measurement.plot_spread(kind, zf, R, site[0], rot[0], float(SITE[2]))
+    spread_pos, trace = measurement.plot_spread(kind, zf, sf, R, site[0], rot[0],
+                                                   float(SITE[2]))
     np.testing.assert_allclose(spread_pos, pos, rtol=1e-15, atol=1e-6)
     np.testing.assert_allclose(trace, np.trace(cov, axis1=1, axis2=2), rtol=1e-12)
     assert trace.max() > 100.0 * trace.min() > 0.0

@@ -32,7 +32,8 @@ def test_adsb_pregate_pairs_by_the_rounds_noise_covariance() -> None:
     track_radius[::7] = -1.0  # free rows
     ti, pj = pregate(SensorKind.ADSB, z, sigma_of(z, R), R, site, rot, float(llh[2]), 4e5,
                      track_pos, track_radius, k)
-    pos, trace = measurement.plot_spread(SensorKind.ADSB, z, R, site, rot, float(llh[2]))
+    pos, trace = measurement.plot_spread(SensorKind.ADSB, z, sigma_of(z, R), R, site, rot,
+                                         float(llh[2]))
     np.testing.assert_array_equal(trace, np.trace(R[:, :3, :3], axis1=1, axis2=2))
     np.testing.assert_array_equal(pos, z[:, :3])
     radius = k * np.sqrt(trace)

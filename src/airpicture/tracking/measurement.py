@@ -200,19 +200,19 @@ def plot_position(
 
 
 def plot_spread(
-    kind: SensorKind, zf: Array, R: Array, site: Array, rot: Array, site_height: float
+    kind: SensorKind, zf: Array, sf: Array, R: Array, site: Array, rot: Array,
+    site_height: float,
 ) -> tuple[Array, Array]:
     """ECEF positions ``(M, 3)`` of radar, SSR or ADS-B plots, as :func:`plot_position`, and
     the traces ``(M,)`` (m^2) of their position covariances, without forming those.
 
-    ``R`` is the round's noise covariance (:func:`noise_covariance`; for ADS-B its position
-    block is the plot's covariance, and its diagonal holds the radar sigmas squared). A
+    ``sf`` are the plots' sigmas and ``R`` the round's noise covariance
+    (:func:`noise_covariance`; for ADS-B its position block is the plot's covariance). A
     rotation keeps the trace, so for radar and SSR it is that of the spherical-to-ENU
     Jacobian's image, ``s_r^2 + (r cos(el) s_az)^2 + (r s_el)^2``.
     """
     if kind is SensorKind.ADSB:
         return zf[:, :3], np.trace(R[:, :3, :3], axis1=1, axis2=2)
-    sf = np.sqrt(np.diagonal(R, axis1=1, axis2=2)).reshape(zf.shape)
     rng, az, el, s_rng, s_az, s_el = _spherical(kind, zf, sf, np.full(len(zf), site_height))
     trace = s_rng**2 + (rng * np.cos(el) * s_az) ** 2 + (rng * s_el) ** 2
     return _ecef(site, rot, rng, az, el), trace

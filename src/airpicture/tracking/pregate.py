@@ -74,7 +74,7 @@ def pregate(
         covariance of its position (:func:`airpicture.tracking.measurement.plot_spread`).
     """
     if kind is not SensorKind.ESM:
-        pos, trace = measurement.plot_spread(kind, zf, R, site, rot, site_height)
+        pos, trace = measurement.plot_spread(kind, zf, sf, R, site, rot, site_height)
         return candidate_pairs(track_pos, track_radius, pos, k * np.sqrt(trace))
     rel = (track_pos - site) @ rot.T
     rng = np.linalg.norm(rel, axis=1)
